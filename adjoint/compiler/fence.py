@@ -1,0 +1,68 @@
+"""The fence: before lowering, find every construct adjoint cannot compile, and report them
+all at once, each with file, line and column."""
+from ..errors import SourceError, UnsupportedError
+from . import gastutil
+
+g = gastutil.nodes
+
+_REFUSED = {
+    g.Try: ("try/except", "exceptions cannot be differentiated; check inputs before calling the gradient"),
+    g.With: ("with", "move the `with` block outside construct"),
+    g.Raise: ("raise", "check inputs before calling the gradient"),
+    g.Global: ("global", "pass the value as an argument or keep it on the Cell"),
+    g.Nonlocal: ("nonlocal", "return the value instead of assigning to an outer variable"),
+    g.Yield: ("yield", "return a tuple instead of yielding"),
+    g.YieldFrom: ("yield from", "return a tuple instead of yielding"),
+    g.Await: ("await", "construct must be an ordinary (not async) function"),
+    g.AsyncFunctionDef: ("async def", "construct must be an ordinary (not async) function"),
+    g.AsyncFor: ("async for", "construct must be an ordinary (not async) function"),
+    g.AsyncWith: ("async with", "construct must be an ordinary (not async) function"),
+    g.Delete: ("del", "just stop using the variable"),
+    g.ClassDef: ("class definitions", "define the class outside construct"),
+    g.Import: ("import", "import at module level"),
+    g.ImportFrom: ("import", "import at module level"),
+    g.While: ("while loops", "not supported yet: loop over range(...) instead"),
+    g.Lambda: ("lambda", "not supported yet: define the function at module level with def"),
+    g.ListComp: ("list comprehensions", "not supported yet: build the list with a for loop"),
+    g.SetComp: ("set comprehensions", "build the collection with a for loop"),
+    g.DictComp: ("dict comprehensions", "build the collection with a for loop"),
+    g.GeneratorExp: ("generator expressions", "build a tuple with a for loop"),
+    g.FunctionDef: ("nested function definitions", "not supported yet: define the function at module level"),
+}
+
+
+def problems(src):
+    """Every unsupported construct in the parsed function ``src``, as SourceErrors."""
+    found = []
+    for stmt in src.node.body:
+        for node in g.walk(stmt):
+            refused = _REFUSED.get(type(node))
+            if refused is not None:
+                what, hint = refused
+                found.append(SourceError("%s: not supported in code adjoint compiles" % what,
+                                         src.loc(node), hint))
+            elif isinstance(node, (g.Assign, g.AugAssign, g.AnnAssign)):
+                targets = node.targets if isinstance(node, g.Assign) else [node.target]
+                for t in targets:
+                    for sub in g.walk(t):
+                        if isinstance(sub, g.Attribute) and isinstance(getattr(sub, "ctx", None), g.Store):
+                            found.append(SourceError(
+                                "cannot store to `%s`: construct must not change the Cell's state"
+                                % gastutil.to_source(sub), src.loc(sub),
+                                "keep the value in a local variable"))
+    found.sort(key=lambda e: (e.loc.line, e.loc.col))
+    return found
+
+
+_CHECKED = set()
+
+
+def check_function(src):
+    """Raise UnsupportedError listing every problem in ``src`` (checked once per function)."""
+    code = src.fn.__code__
+    if code in _CHECKED:
+        return
+    found = problems(src)
+    if found:
+        raise UnsupportedError(found)
+    _CHECKED.add(code)

@@ -1,0 +1,589 @@
+"""gast -> SSA IR, by abstract interpretation of the function's source.
+
+The lowering walks the source of ``construct`` (and, inlined, of every helper, sub-Cell, Tensor
+method and derivative rule it calls) with an environment that maps names to *abstract values*:
+
+* an ``ir.Value``: an array (or number) only known when the generated code runs;
+* any other Python object: known now (constants, modules, Cells, Python tuples of values...).
+
+Operations on Values become ``Op``s in the function being built; operations on known objects are
+simply carried out (``2 * math.pi``, ``self.flag``, ``len(xs)`` on a Python list), which is how
+constant folding, compile-time ``if`` and inlining come for free.
+"""
+import builtins
+import inspect
+import operator
+import types
+
+import numpy as np
+
+from ..errors import SourceError
+from . import gastutil, ir
+from .frontend import closure_vars, parse_function
+from .prims import Prim, is_literal, lookup
+
+g = gastutil.nodes
+
+BINOPS = {g.Add: operator.add, g.Sub: operator.sub, g.Mult: operator.mul, g.Div: operator.truediv,
+          g.Pow: operator.pow, g.MatMult: operator.matmul, g.FloorDiv: operator.floordiv,
+          g.Mod: operator.mod}
+UNARYOPS = {g.USub: operator.neg, g.UAdd: operator.pos, g.Not: operator.not_, g.Invert: operator.invert}
+CMPOPS = {g.Lt: operator.lt, g.LtE: operator.le, g.Gt: operator.gt, g.GtE: operator.ge,
+          g.Eq: operator.eq, g.NotEq: operator.ne, g.Is: operator.is_, g.IsNot: operator.is_not,
+          g.In: lambda a, b: a in b, g.NotIn: lambda a, b: a not in b}
+
+# Builtins that are simply run when their arguments are known.
+PURE_BUILTINS = {len, range, min, max, abs, int, float, bool, tuple, list, dict, enumerate, zip,
+                 isinstance, issubclass, getattr, hasattr, round, sum, sorted, reversed, str, repr,
+                 type, slice, all, any, divmod, pow, callable, id, map, filter, hash}
+
+MAX_DEPTH = 64
+
+
+class BoundMethod:
+    """``x.sum`` where x is a Value: a Tensor method waiting for its call."""
+
+    def __init__(self, fn, self_value):
+        self.fn, self.self_value = fn, self_value
+
+
+class Context:
+    """What one compilation builds: the ops, and the inputs read from Cells and globals."""
+
+    def __init__(self):
+        self.ops = []
+        self.inputs = {}            # id(obj) -> (obj, Value): Parameters and constant arrays
+        self.depth = 0
+
+    def emit(self, prim, args, loc, role="fwd", name=None, kwnames=()):
+        value = ir.Value(name)
+        self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
+        return value
+
+    def input_for(self, obj, hint):
+        hit = self.inputs.get(id(obj))
+        if hit is None:
+            hit = (obj, ir.Value(hint))
+            self.inputs[id(obj)] = hit
+        return hit[1]
+
+
+def is_array_object(obj):
+    from ..tensor import Tensor
+    return isinstance(obj, (Tensor, np.ndarray))
+
+
+class Lowerer:
+    """Lowers one function body. ``loc_override``: charge every op to this location instead
+    (for library code such as Tensor methods and derivative rules)."""
+
+    def __init__(self, ctx, src, env, loc_override=None, role="fwd"):
+        self.ctx, self.src, self.env = ctx, src, env
+        self.fn = src.fn
+        self.globals = self.fn.__globals__
+        self.closure = closure_vars(self.fn)
+        self.loc_override, self.role = loc_override, role
+        self.node_loc = None
+        self.returned, self.result = False, None
+
+    # -- entry ------------------------------------------------------------------------------
+    def run(self):
+        self.body(self.src.node.body)
+        return self.result
+
+    def loc(self, node):
+        if self.loc_override is not None:
+            return self.loc_override
+        return self.src.loc(node)
+
+    def error(self, node, message, hint=None):
+        return SourceError(message, self.loc(node), hint)
+
+    # -- statements -------------------------------------------------------------------------
+    def body(self, stmts):
+        for stmt in stmts:
+            if self.returned:
+                return
+            self.stmt(stmt)
+
+    def stmt(self, node):
+        self.node_loc = node
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, "`%s` statements are not supported in code adjoint compiles"
+                             % type(node).__name__.lower(), hint=_hint_for(node))
+        method(node)
+
+    def stmt_Expr(self, node):
+        if isinstance(node.value, g.Constant):      # docstrings
+            return
+        self.expr(node.value)
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Return(self, node):
+        self.result = self.expr(node.value) if node.value is not None else None
+        self.returned = True
+
+    def stmt_Assign(self, node):
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign(target, value)
+
+    def stmt_AnnAssign(self, node):
+        if node.value is not None:
+            self.assign(node.target, self.expr(node.value))
+
+    def stmt_AugAssign(self, node):
+        target = node.target
+        if not isinstance(target, g.Name):
+            raise self.error(node, "augmented assignment to %s is not supported" % type(target).__name__,
+                             hint="assign to a plain name, e.g. `y = y + x`")
+        current = self.load_name(target)
+        value = self.apply(BINOPS[type(node.op)], [current, self.expr(node.value)], {}, node)
+        self.assign(target, value)
+
+    def stmt_If(self, node):
+        test = self.expr(node.test)
+        if isinstance(test, (ir.Value, BoundMethod)):
+            raise self.error(node, "an `if` on a Tensor value is not supported yet",
+                             hint="use a condition known when compiling (a Python constant or a Cell "
+                                  "attribute), or np.where/ops.select")
+        self.body(node.body if test else node.orelse)
+
+    def stmt_Assert(self, node):
+        test = self.expr(node.test)
+        if not isinstance(test, ir.Value) and not test:
+            msg = self.expr(node.msg) if node.msg is not None else "assertion failed"
+            raise self.error(node, "assert failed while compiling: %s" % (msg,))
+
+    def stmt_For(self, node):
+        iterable = self.expr(node.iter)
+        if isinstance(iterable, ir.Value):
+            raise self.error(node, "a `for` over a Tensor is not supported yet",
+                             hint="loop over range(...) or a Python tuple/list")
+        if node.orelse:
+            raise self.error(node, "`for ... else` is not supported")
+        for item in iterable:
+            self.assign(node.target, item)
+            self.body(node.body)
+            if self.returned:
+                return
+
+    def assign(self, target, value):
+        if isinstance(target, g.Name):
+            if isinstance(value, ir.Value) and value.name is None and not self.loc_override:
+                value.name = target.id
+            self.env[target.id] = value
+        elif isinstance(target, (g.Tuple, g.List)):
+            if any(isinstance(t, g.Starred) for t in target.elts):
+                raise self.error(target, "starred assignment is not supported",
+                                 hint="unpack into a fixed number of names")
+            if isinstance(value, ir.Value):
+                items = [self.call_prim(_P().getitem, [value, i], {}, target)
+                         for i in range(len(target.elts))]
+            else:
+                items = list(value)
+                if len(items) != len(target.elts):
+                    raise self.error(target, "cannot unpack %d values into %d names"
+                                     % (len(items), len(target.elts)))
+            for t, v in zip(target.elts, items):
+                self.assign(t, v)
+        elif isinstance(target, g.Attribute):
+            raise self.error(target, "cannot store to `%s` inside code adjoint compiles"
+                             % gastutil.to_source(target),
+                             hint="construct must not change the Cell's state; keep the value in a "
+                                  "local variable")
+        elif isinstance(target, g.Subscript):
+            base = self.expr(target.value)
+            if isinstance(base, list):
+                base[self.expr(target.slice)] = value
+            else:
+                raise self.error(target, "item assignment `%s = ...` is not supported"
+                                 % gastutil.to_source(target),
+                                 hint="build a new array instead, e.g. with np.where or concatenation")
+        else:
+            raise self.error(target, "cannot assign to %s" % type(target).__name__)
+
+    # -- expressions ------------------------------------------------------------------------
+    def expr(self, node):
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, "%s expressions are not supported in code adjoint compiles"
+                             % type(node).__name__, hint=_hint_for(node))
+        return method(node)
+
+    def expr_Constant(self, node):
+        return node.value
+
+    def expr_Name(self, node):
+        return self.load_name(node)
+
+    def load_name(self, node):
+        name = node.id
+        if name in self.env:
+            return self.env[name]
+        for scope in (self.closure, self.globals):
+            if name in scope:
+                return self.materialize(scope[name], name)
+        if hasattr(builtins, name):
+            return getattr(builtins, name)
+        raise self.error(node, "name `%s` is not defined" % name)
+
+    def materialize(self, obj, hint):
+        """Arrays known now (Parameters, constant Tensors) become inputs of the function."""
+        if is_array_object(obj):
+            return self.ctx.input_for(obj, hint)
+        return obj
+
+    def expr_Attribute(self, node):
+        base = self.expr(node.value)
+        attr = node.attr
+        if isinstance(base, ir.Value):
+            return self.tensor_attribute(base, attr, node)
+        try:
+            value = getattr(base, attr)
+        except AttributeError:
+            raise self.error(node, "`%s` has no attribute `%s`" % (_describe(base), attr)) from None
+        return self.materialize(value, _path_hint(node))
+
+    def tensor_attribute(self, value, attr, node):
+        from ..tensor import Tensor
+        member = inspect.getattr_static(Tensor, attr, None)
+        if isinstance(member, property):
+            return self.inline(member.fget, [value], {}, node)
+        if isinstance(member, types.FunctionType):
+            return BoundMethod(member, value)
+        raise self.error(node, "Tensors have no attribute `%s` that adjoint can compile" % attr)
+
+    def expr_Tuple(self, node):
+        return tuple(self.elements(node.elts))
+
+    def expr_List(self, node):
+        return list(self.elements(node.elts))
+
+    def elements(self, elts):
+        out = []
+        for e in elts:
+            if isinstance(e, g.Starred):
+                out.extend(self.iterate(self.expr(e.value), e))
+            else:
+                out.append(self.expr(e))
+        return out
+
+    def iterate(self, value, node):
+        if isinstance(value, ir.Value):
+            raise self.error(node, "cannot unpack a Tensor with `*`", hint="index it instead")
+        return list(value)
+
+    def expr_Dict(self, node):
+        return {self.expr(k): self.expr(v) for k, v in zip(node.keys, node.values)}
+
+    def expr_Slice(self, node):
+        parts = [self.expr(p) if p is not None else None for p in (node.lower, node.upper, node.step)]
+        if any(isinstance(p, ir.Value) for p in parts):
+            return self.call_prim(_P().make_slice, parts, {}, node)
+        return slice(*parts)
+
+    def expr_Subscript(self, node):
+        base = self.expr(node.value)
+        index = self.expr(node.slice)
+        if isinstance(base, ir.Value):
+            parts = list(index) if isinstance(index, tuple) else [index]
+            return self.call_prim(_P().getitem, [base] + parts, {}, node)
+        if isinstance(index, ir.Value):
+            raise self.error(node, "cannot index the Python object `%s` with a Tensor" % _describe(base))
+        try:
+            return self.materialize(base[index], _path_hint(node.value))
+        except (IndexError, KeyError, TypeError) as exc:
+            raise self.error(node, "indexing failed while compiling: %s" % exc) from None
+
+    def expr_BinOp(self, node):
+        return self.apply(BINOPS[type(node.op)], [self.expr(node.left), self.expr(node.right)], {}, node)
+
+    def expr_UnaryOp(self, node):
+        operand = self.expr(node.operand)
+        if isinstance(operand, ir.Value):
+            if isinstance(node.op, g.Not):
+                return self.call_prim(_P().logical_not, [operand], {}, node)
+            if isinstance(node.op, g.UAdd):
+                return operand
+        return self.apply(UNARYOPS[type(node.op)], [operand], {}, node)
+
+    def expr_Compare(self, node):
+        left = self.expr(node.left)
+        result = None
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.expr(right_node)
+            fn = CMPOPS[type(op)]
+            if isinstance(op, (g.Is, g.IsNot, g.In, g.NotIn)) and (
+                    isinstance(left, ir.Value) or isinstance(right, ir.Value)):
+                raise self.error(node, "`%s` on a Tensor is not supported" % type(op).__name__.lower())
+            step = self.apply(fn, [left, right], {}, node)
+            result = step if result is None else self.apply(
+                _P().logical_and, [result, step], {}, node)
+            left = right
+        return result
+
+    def expr_BoolOp(self, node):
+        values = [self.expr(v) for v in node.values]
+        if any(isinstance(v, ir.Value) for v in values):
+            prim = _P().logical_and if isinstance(node.op, g.And) else _P().logical_or
+            result = values[0]
+            for v in values[1:]:
+                result = self.call_prim(prim, [result, v], {}, node)
+            return result
+        result = values[0]
+        for v in values[1:]:
+            result = (result and v) if isinstance(node.op, g.And) else (result or v)
+        return result
+
+    def expr_IfExp(self, node):
+        test = self.expr(node.test)
+        if isinstance(test, ir.Value):
+            raise self.error(node, "a conditional expression on a Tensor value is not supported yet",
+                             hint="use np.where(cond, a, b) or ops.select")
+        return self.expr(node.body if test else node.orelse)
+
+    def expr_JoinedStr(self, node):
+        parts = []
+        for v in node.values:
+            if isinstance(v, g.Constant):
+                parts.append(str(v.value))
+            else:
+                value = self.expr(v.value)
+                if isinstance(value, ir.Value):
+                    raise self.error(node, "an f-string of a Tensor value is not supported",
+                                     hint="print the Tensor with print(x) instead")
+                parts.append(format(value, self.expr(v.format_spec) if v.format_spec else ""))
+        return "".join(parts)
+
+    def expr_FormattedValue(self, node):
+        return self.expr(node.value)
+
+    def expr_Call(self, node):
+        func = self.expr(node.func)
+        args = self.elements(node.args)
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                kwargs.update(self.expr(kw.value))
+            else:
+                kwargs[kw.arg] = self.expr(kw.value)
+        return self.apply(func, args, kwargs, node)
+
+    # -- calls ------------------------------------------------------------------------------
+    def apply(self, func, args, kwargs, node):
+        """Call ``func`` on abstract arguments: emit, fold, or inline."""
+        if isinstance(func, BoundMethod):
+            return self.inline(func.fn, [func.self_value] + list(args), kwargs, node)
+        if isinstance(func, ir.Value):
+            raise self.error(node, "calling a Tensor value is not supported")
+        if isinstance(func, Prim):
+            return self.call_prim(func, args, kwargs, node)
+        has_values = _has_values(args) or _has_values(list(kwargs.values()))
+        if not has_values and _key(func) in _PYTHON_OPERATORS:
+            return self.run_now(func, args, kwargs, node)      # 2 * 3 stays a Python int
+        target = lookup(func)
+        if target is not None:
+            if isinstance(target, Prim):
+                return self.call_prim(target, args, kwargs, node)
+            return self.inline(target, args, kwargs, node)
+        if getattr(func, "_adjoint_static", False) and not has_values:
+            return func(*args, **kwargs)
+        special = SPECIAL_CALLS.get(_key(func))
+        if special is not None:
+            return special(self, args, kwargs, node)
+        if func in PURE_BUILTINS and not has_values:
+            return self.run_now(func, args, kwargs, node)
+        from ..nn.cell import Cell
+        if isinstance(func, Cell):
+            return self.inline(type(func).construct, [func] + list(args), kwargs, node)
+        if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
+            return self.inline(func.__func__, [func.__self__] + list(args), kwargs, node)
+        if isinstance(func, types.FunctionType):
+            return self.inline(func, args, kwargs, node)
+        if isinstance(func, type):
+            if not has_values:
+                return self.run_now(func, args, kwargs, node)
+            raise self.error(node, "cannot construct `%s` from Tensor values inside compiled code"
+                             % func.__name__)
+        call = getattr(type(func), "__call__", None)
+        if isinstance(call, types.FunctionType):
+            return self.inline(call, [func] + list(args), kwargs, node)
+        if not has_values:
+            return self.run_now(func, args, kwargs, node)
+        return self.opaque_call(func, args, kwargs, node)
+
+    def opaque_call(self, func, args, kwargs, node):
+        """A call adjoint has no rule for: kept as is; differentiating through it is an error."""
+        operands = [ir.Const(func)] + [self.operand(a, node) for a in args]
+        operands += [self.operand(v, node) for v in kwargs.values()]
+        return self.ctx.emit(_P().call, operands, self.loc(node), self.role, kwnames=tuple(kwargs))
+
+    def run_now(self, func, args, kwargs, node):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            raise self.error(node, "calling `%s` while compiling failed: %s: %s"
+                             % (_callable_name(func), type(exc).__name__, exc)) from None
+
+    def call_prim(self, prim, args, kwargs, node):
+        try:
+            bound = prim.bind(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, "bad arguments for `%s`: %s" % (prim.name, exc)) from None
+        operands = [self.operand(a, node) for a in bound]
+        if prim.pure and not any(isinstance(a, ir.Value) for a in operands):
+            folded = self.fold(prim, operands)
+            if folded is not _NOFOLD:
+                return folded
+        if prim.name == "tuple_getitem":
+            src = operands[0]
+            if isinstance(src, ir.Value) and src.op is not None and src.op.prim.name == "make_tuple" \
+                    and isinstance(operands[1], ir.Const):
+                picked = src.op.args[operands[1].value]
+                return picked if isinstance(picked, ir.Value) else picked.value
+        return self.ctx.emit(prim, operands, self.loc(node), self.role)
+
+    def fold(self, prim, operands):
+        try:
+            result = prim.impl(*[o.value for o in operands])
+        except Exception:
+            return _NOFOLD
+        if is_literal(result):
+            return result
+        return _NOFOLD
+
+    def operand(self, value, node):
+        """An op argument: Values stay, known objects become Consts, tuples of Values are built."""
+        if isinstance(value, ir.Value):
+            return value
+        if isinstance(value, (tuple, list)) and _has_values(value):
+            parts = [self.operand(v, node) for v in value]
+            return self.ctx.emit(_P().make_tuple, parts, self.loc(node), self.role)
+        if isinstance(value, BoundMethod):
+            raise self.error(node, "a Tensor method must be called here")
+        if is_array_object(value):
+            return self.ctx.input_for(value, "const")
+        return ir.Const(value)
+
+    def inline(self, fn, args, kwargs, node, loc_override=None, role=None):
+        """Lower the body of the Python function ``fn`` with its parameters bound to ``args``."""
+        where = self.loc(node)
+        src = parse_function(fn, where)
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise SourceError("bad call of %s: %s" % (src.qualname, exc), where) from None
+        bound.apply_defaults()
+        if self.ctx.depth >= MAX_DEPTH:
+            raise SourceError("calls nest more than %d deep (is %s recursive?)" % (MAX_DEPTH, src.qualname),
+                              where, hint="adjoint inlines calls; recursion is not supported")
+        if loc_override is None and _is_library(fn):
+            loc_override = self.loc_override or where
+        elif loc_override is None:
+            loc_override = self.loc_override
+        inner = Lowerer(self.ctx, src, dict(bound.arguments), loc_override, role or self.role)
+        self.ctx.depth += 1
+        try:
+            return inner.run()
+        finally:
+            self.ctx.depth -= 1
+
+
+_NOFOLD = object()
+_PYTHON_OPERATORS = {id(f) for f in list(BINOPS.values()) + list(UNARYOPS.values()) + list(CMPOPS.values())}
+
+
+def _P():
+    from . import rules
+    return rules
+
+
+def _has_values(items):
+    for v in items:
+        if isinstance(v, ir.Value):
+            return True
+        if isinstance(v, (tuple, list)) and _has_values(v):
+            return True
+        if isinstance(v, slice) and _has_values([v.start, v.stop, v.step]):
+            return True
+    return False
+
+
+def _key(obj):
+    return id(obj)
+
+
+def _is_library(fn):
+    module = getattr(fn, "__module__", "") or ""
+    return module == "adjoint" or module.startswith("adjoint.")
+
+
+def _describe(obj):
+    return type(obj).__name__ if not isinstance(obj, types.ModuleType) else obj.__name__
+
+
+def _callable_name(fn):
+    module = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+    if module.startswith("numpy"):
+        module = "np"
+    return "%s.%s" % (module, name) if module and module != "builtins" else name
+
+
+def _path_hint(node):
+    """``self.lin.weight`` -> 'self_lin_weight': the name an input gets in generated code."""
+    parts = []
+    while isinstance(node, g.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, g.Name):
+        parts.append(node.id)
+    return "_".join(reversed(parts)) or "const"
+
+
+def _hint_for(node):
+    hints = {
+        "Try": "exceptions cannot be differentiated; check inputs before calling the gradient",
+        "With": "move the `with` block outside construct",
+        "Global": "pass the value as an argument or keep it on the Cell",
+        "Nonlocal": "return the value instead of assigning to an outer variable",
+        "Yield": "return a tuple instead of yielding",
+        "YieldFrom": "return a tuple instead of yielding",
+        "Await": "construct must be an ordinary (not async) function",
+        "AsyncFunctionDef": "construct must be an ordinary (not async) function",
+        "Lambda": "write the function with def",
+        "ListComp": "build the list with a for loop",
+        "Delete": "just stop using the variable",
+        "Raise": "check inputs before calling the gradient",
+    }
+    return hints.get(type(node).__name__)
+
+
+def _special_print(lowerer, args, kwargs, node):
+    operands = [lowerer.operand(a, node) for a in args]
+    lowerer.ctx.emit(_P().print_, operands, lowerer.loc(node), lowerer.role)
+    return None
+
+
+def _special_len(lowerer, args, kwargs, node):
+    (value,) = args
+    if isinstance(value, ir.Value):
+        shape = lowerer.call_prim(_P().shape, [value], {}, node)
+        return lowerer.call_prim(_P().getitem, [shape, 0], {}, node)
+    return lowerer.run_now(len, args, kwargs, node)
+
+
+def _special_isinstance(lowerer, args, kwargs, node):
+    value, types_ = args
+    if isinstance(value, ir.Value):
+        from ..tensor import Tensor
+        classes = types_ if isinstance(types_, tuple) else (types_,)
+        return any(c in (Tensor, np.ndarray, object) for c in classes)
+    return isinstance(value, types_)
+
+
+SPECIAL_CALLS = {id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance}

@@ -1,0 +1,148 @@
+"""Primitives: the operations the IR is made of.
+
+A primitive has a canonical signature (``Prim('sum', np.sum, 'x, axis=None, keepdims=False')``),
+a NumPy implementation that generated code calls, a way to be printed in generated code, and
+optionally a derivative rule in bprop form registered with ``@prim.vjp``::
+
+    exp = Prim('exp', np.exp, 'x', emit='np.exp')
+
+    @exp.vjp
+    def _(x, out, dout):
+        return dout * out
+
+Rules are ordinary Python: the lowering inlines them like any other function, so the reverse
+sweep is built from primitives too (and can be differentiated again).
+"""
+import inspect
+
+import numpy as np
+
+# Every primitive by name, and every Python object that stands for one (np.exp -> exp).
+PRIMS = {}
+ALIASES = {}
+
+
+class Prim:
+    def __init__(self, name, impl, sig="x", emit=None, infix=None, unary=None, attr=None,
+                 method=None, subscript=False, diff=None, pure=True, keywords=None):
+        self.name = name
+        self.impl = impl
+        self.signature = inspect.signature(eval("lambda %s: None" % sig))
+        self.params = list(self.signature.parameters)
+        self.emit = emit or name
+        self.infix, self.unary, self.attr, self.method = infix, unary, attr, method
+        self.subscript = subscript
+        self.pure = pure
+        # Which parameters carry gradients; the rule returns one gradient per name, in order.
+        if diff is None:
+            diff = tuple(p.name for p in self.signature.parameters.values()
+                         if p.default is inspect.Parameter.empty
+                         and p.kind is not inspect.Parameter.VAR_POSITIONAL)
+        self.diff = tuple(diff)
+        # Parameters printed as keywords when they differ from their defaults.
+        if keywords is None:
+            keywords = tuple(p.name for p in self.signature.parameters.values()
+                             if p.default is not inspect.Parameter.empty)
+        self.keywords = tuple(keywords)
+        self.rule = None
+        self.rule_kind = None        # 'vjp' or 'nondiff'
+        PRIMS[name] = self
+        if impl is not None:
+            alias(impl, self)
+
+    def vjp(self, fn):
+        """Register ``fn(*params, out, dout)`` as this primitive's derivative rule."""
+        self.rule, self.rule_kind = fn, "vjp"
+        return fn
+
+    @property
+    def differentiable(self):
+        return self.rule_kind == "vjp"
+
+    @property
+    def nondiff(self):
+        return self.rule_kind == "nondiff"
+
+    def bind(self, args, kwargs):
+        """Canonical positional argument list (defaults filled) for a call; TypeError if it doesn't fit."""
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        out = []
+        for name, param in self.signature.parameters.items():
+            value = bound.arguments[name]
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                out.extend(value)
+            else:
+                out.append(value)
+        return out
+
+    def is_variadic(self):
+        return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in self.signature.parameters.values())
+
+    def __call__(self, *args, **kwargs):
+        """Eager call, on Tensors or arrays: unwrap, run the NumPy implementation, wrap."""
+        from ..tensor import unwrap_args, wrap_result
+        wrapped, args, kwargs = unwrap_args(args, kwargs)
+        result = self.impl(*args, **kwargs)
+        return wrap_result(result) if wrapped else result
+
+    def __repr__(self):
+        return "<primitive %s>" % self.name
+
+
+def nondiff(*prims):
+    """Mark primitives whose outputs carry no gradient (comparisons, shapes, argmax...)."""
+    for p in prims:
+        p.rule_kind = "nondiff"
+
+
+def alias(obj, target):
+    """Make a Python object (np.exp, a Tensor method...) lower to a primitive or a translator function."""
+    ALIASES[_key(obj)] = (obj, target)
+
+
+def lookup(obj):
+    """The primitive or translator that ``obj`` stands for, or None."""
+    try:
+        hit = ALIASES.get(_key(obj))
+    except TypeError:
+        return None
+    return hit[1] if hit is not None else None
+
+
+def _key(obj):
+    # Identity for most objects; bound builtin methods (np.add.at) compare by value.
+    return id(obj)
+
+
+def undifferentiable_callables(namespace):
+    """Public callables of a module (e.g. numpy) that have no rule: the gap in coverage."""
+    missing = []
+    for name in sorted(dir(namespace)):
+        if name.startswith("_"):
+            continue
+        obj = getattr(namespace, name)
+        if not callable(obj) or isinstance(obj, type):
+            continue
+        target = lookup(obj)
+        if target is None:
+            missing.append(name)
+        elif isinstance(target, Prim) and target.rule_kind is None:
+            missing.append(name)
+    return missing
+
+
+LITERAL_TYPES = (bool, int, float, complex, str, type(None), type(Ellipsis), slice)
+
+
+def is_literal(value):
+    """Can this constant be written into generated source as a literal?"""
+    if isinstance(value, LITERAL_TYPES):
+        return True
+    if isinstance(value, tuple):
+        return all(is_literal(v) for v in value)
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return True
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return True
+    return False

@@ -1,0 +1,196 @@
+"""Reverse-mode AD on the IR.
+
+``differentiate(func, wrt, sens)`` returns a new Func that runs the forward ops, seeds the
+output's adjoint (with ones, or with the ``sens`` argument), then walks the ops backwards and,
+for each op on an active path, inlines its primitive's rule (ordinary Python in bprop form,
+lowered like user code) to turn the adjoint of its result into adjoints of its arguments.
+Adjoints of values used more than once are summed; inputs no gradient reaches get zeros.
+"""
+import inspect
+
+from ..errors import SourceError
+from . import ir
+from .activity import active_values
+from .frontend import parse_function
+from .lower import Context, Lowerer, _P
+
+
+class Adjoints:
+    """The adjoint contributions collected so far for each Value."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.parts = {}
+
+    def add(self, value, grad):
+        self.parts.setdefault(value, []).append(grad)
+
+    def total(self, value, loc, role="grad"):
+        """The summed adjoint of ``value``, or None when nothing reached it."""
+        parts = self.parts.pop(value, None)
+        if not parts:
+            return None
+        total = parts[0]
+        for part in parts[1:]:
+            total = self.ctx.emit(_P().add, [_operand(total), _operand(part)], loc, role)
+        _mark_adjoint(total, value)
+        return total
+
+
+def _operand(value):
+    return value if isinstance(value, ir.Value) else ir.Const(value)
+
+
+def _variadic_diff(prim):
+    return any(prim.signature.parameters[n].kind is inspect.Parameter.VAR_POSITIONAL for n in prim.diff)
+
+
+def _mark_adjoint(grad, value):
+    """Name ``grad`` after ``value`` (``dx``), unless it already has a name of its own."""
+    if isinstance(grad, ir.Value) and grad.op is not None and grad.op.role == "grad" \
+            and grad.name is None and grad.adjoint_of is None:
+        grad.adjoint_of = value
+
+
+def differentiate(func, wrt, sens=False, seeded=None):
+    """The adjoint of ``func`` with respect to the parameters ``wrt`` (a list of Values).
+
+    The result takes ``func``'s parameters (plus ``dout`` when ``sens``) and its outputs are
+    the forward outputs followed by one gradient per ``wrt`` entry. ``seeded``: the indices of
+    the outputs to differentiate (default: all, their gradients summed).
+    """
+    seeded = list(range(len(func.outputs))) if seeded is None else list(seeded)
+    tuple_sens = func.tuple_output and len(seeded) > 1
+    ctx = Context()
+    ctx.ops = list(func.body.ops)
+    active = active_values(ctx.ops, wrt, [func.outputs[i] for i in seeded])
+    adjoints = Adjoints(ctx)
+    params = list(func.params)
+
+    seed_loc = _last_loc(func)
+    if sens:
+        dout = ir.Value("sens")
+        params.append(dout)
+    for i in seeded:
+        out = func.outputs[i]
+        if out not in active:
+            continue
+        if sens:
+            seed = dout if not tuple_sens else _tuple_item(ctx, dout, i, seed_loc)
+            seed = ctx.emit(_P().check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
+        else:
+            seed = ctx.emit(_P().ones_like, [out], seed_loc, "grad")
+        seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
+        adjoints.add(out, seed)
+
+    for op in reversed(func.body.ops):
+        if op.result not in active:
+            continue
+        dresult = adjoints.total(op.result, op.loc)
+        if dresult is None:
+            continue
+        _apply_rule(ctx, op, dresult, active, adjoints)
+
+    grads = []
+    for v in wrt:
+        total = adjoints.total(v, seed_loc)
+        if total is None:
+            total = ctx.emit(_P().zeros_like, [v], None, "grad")
+        elif not isinstance(total, ir.Value):
+            total = ctx.emit(_P().mul, [ir.Const(total), _ones_like(ctx, v, seed_loc)], seed_loc, "grad")
+        if isinstance(total, ir.Value) and total.op is not None and total.op.role == "grad" \
+                and total.name in (None, "dout"):
+            total.name, total.adjoint_of = None, v
+        grads.append(total)
+
+    result = ir.Func(func.name + "_grad", params, ir.Block(ctx.ops), list(func.outputs) + grads)
+    result.n_outputs = len(func.outputs)
+    result.tuple_output = func.tuple_output
+    return result
+
+
+def _ones_like(ctx, v, loc):
+    return ctx.emit(_P().ones_like, [v], loc, "grad")
+
+
+def _tuple_item(ctx, tup, i, loc):
+    return ctx.emit(_P().tuple_getitem, [tup, ir.Const(i)], loc, "grad")
+
+
+def _last_loc(func):
+    for op in reversed(func.body.ops):
+        if op.loc is not None:
+            return op.loc
+    return None
+
+
+def _apply_rule(ctx, op, dresult, active, adjoints):
+    prim = op.prim
+    if not prim.differentiable:
+        what = prim.name
+        if prim.name == "call":
+            from .lower import _callable_name
+            what = _callable_name(op.args[0].value)
+        raise SourceError("adjoint has no derivative rule for `%s`, and a gradient flows through it here"
+                          % what, op.loc,
+                          hint="use an operation adjoint knows (see adjoint.ops), cut the path with "
+                               "ops.stop_gradient, or put the computation in a Cell with a bprop method")
+    rule = prim.rule
+    src = parse_function(rule)
+    env = _bind_rule(prim, rule, op, dresult)
+    lowerer = Lowerer(ctx, src, env, loc_override=op.loc, role="grad")
+    result = lowerer.run()
+    targets = _diff_targets(prim, op)
+    if len(targets) == 1 and not _variadic_diff(prim):
+        grads = [result]
+    elif isinstance(result, tuple):
+        grads = list(result)
+    else:
+        grads = [_tuple_item(ctx, result, i, op.loc) for i in range(len(targets))]
+    for target, grad in zip(targets, grads):
+        if isinstance(target, ir.Value) and target in active and grad is not None:
+            adjoints.add(target, grad)
+
+
+def _bind_rule(prim, rule, op, dresult):
+    """The rule's parameters bound to the op's arguments (as abstract values), out and dout."""
+    args = [a if isinstance(a, ir.Value) else a.value for a in op.args]
+    sig = inspect.signature(rule)
+    env = {}
+    names = [p for p in sig.parameters.values() if p.name not in ("out", "dout")]
+    i = 0
+    for p in names:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            n_after = len(names) - names.index(p) - 1
+            env[p.name] = tuple(args[i:len(args) - n_after])
+            i = len(args) - n_after
+        else:
+            env[p.name] = args[i]
+            i += 1
+    env["out"] = op.result
+    env["dout"] = dresult
+    return env
+
+
+def _diff_targets(prim, op):
+    """The op arguments that the rule returns gradients for, in order."""
+    params = prim.params
+    targets = []
+    var = [n for n in params if prim.signature.parameters[n].kind is inspect.Parameter.VAR_POSITIONAL]
+    if var:
+        k = params.index(var[0])
+        n_after = len(params) - k - 1
+        n_var = len(op.args) - k - n_after
+        positions = {}
+        for j, name in enumerate(params):
+            if j < k:
+                positions[name] = [j]
+            elif j == k:
+                positions[name] = list(range(k, k + n_var))
+            else:
+                positions[name] = [j - 1 + n_var]
+    else:
+        positions = {name: [j] for j, name in enumerate(params)}
+    for name in prim.diff:
+        targets.extend(op.args[j] for j in positions[name])
+    return targets

@@ -1,0 +1,171 @@
+"""Elementwise primitives (broadcasting) and their derivative rules."""
+import operator
+
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim, alias, nondiff
+from ..runtime import unbroadcast, tie_mask
+
+add = Prim("add", np.add, "x, y", infix="+")
+sub = Prim("sub", np.subtract, "x, y", infix="-")
+mul = Prim("mul", np.multiply, "x, y", infix="*")
+truediv = Prim("truediv", np.true_divide, "x, y", infix="/")
+power = Prim("power", np.power, "x, y", infix="**")
+negative = Prim("negative", np.negative, "x", unary="-")
+maximum = Prim("maximum", np.maximum, "x, y", emit="np.maximum")
+minimum = Prim("minimum", np.minimum, "x, y", emit="np.minimum")
+where = Prim("where", np.where, "cond, x, y", emit="np.where", diff=("x", "y"))
+
+exp = Prim("exp", np.exp, emit="np.exp")
+log = Prim("log", np.log, emit="np.log")
+sin = Prim("sin", np.sin, emit="np.sin")
+cos = Prim("cos", np.cos, emit="np.cos")
+tan = Prim("tan", np.tan, emit="np.tan")
+tanh = Prim("tanh", np.tanh, emit="np.tanh")
+sqrt = Prim("sqrt", np.sqrt, emit="np.sqrt")
+square = Prim("square", np.square, emit="np.square")
+absolute = Prim("absolute", np.absolute, emit="np.abs")
+sigmoid = Prim("sigmoid", rt.sigmoid, emit="sigmoid")
+relu = Prim("relu", rt.relu, emit="relu")
+floor_divide = Prim("floor_divide", np.floor_divide, "x, y", infix="//")
+mod = Prim("mod", np.mod, "x, y", infix="%")
+identity_p = Prim("pos", rt.identity, emit="identity")
+
+for _op, _prim in [(operator.add, add), (operator.sub, sub), (operator.mul, mul),
+                   (operator.truediv, truediv), (operator.pow, power), (operator.neg, negative),
+                   (np.abs, absolute), (abs, absolute), (np.divide, truediv),
+                   (operator.matmul, None), (operator.pos, identity_p)]:
+    if _prim is None:
+        continue
+    alias(_op, _prim)
+
+
+@add.vjp
+def _(x, y, out, dout):
+    return unbroadcast(dout, x), unbroadcast(dout, y)
+
+
+@sub.vjp
+def _(x, y, out, dout):
+    return unbroadcast(dout, x), unbroadcast(-dout, y)
+
+
+@mul.vjp
+def _(x, y, out, dout):
+    return unbroadcast(dout * y, x), unbroadcast(dout * x, y)
+
+
+@truediv.vjp
+def _(x, y, out, dout):
+    return unbroadcast(dout / y, x), unbroadcast(-dout * out / y, y)
+
+
+@power.vjp
+def _(x, y, out, dout):
+    return (unbroadcast(dout * y * x ** (y - 1), x),
+            unbroadcast(dout * out * np.log(np.where(x > 0, x, 1)), y))
+
+
+@negative.vjp
+def _(x, out, dout):
+    return -dout
+
+
+@maximum.vjp
+def _(x, y, out, dout):
+    mask = tie_mask(x, y, out)
+    return unbroadcast(dout * mask, x), unbroadcast(dout * (1 - mask), y)
+
+
+@minimum.vjp
+def _(x, y, out, dout):
+    mask = tie_mask(x, y, out)
+    return unbroadcast(dout * mask, x), unbroadcast(dout * (1 - mask), y)
+
+
+@where.vjp
+def _(cond, x, y, out, dout):
+    return unbroadcast(np.where(cond, dout, 0), x), unbroadcast(np.where(cond, 0, dout), y)
+
+
+@identity_p.vjp
+def _(x, out, dout):
+    return dout
+
+
+@exp.vjp
+def _(x, out, dout):
+    return dout * out
+
+
+@log.vjp
+def _(x, out, dout):
+    return dout / x
+
+
+@sin.vjp
+def _(x, out, dout):
+    return dout * np.cos(x)
+
+
+@cos.vjp
+def _(x, out, dout):
+    return -(dout * np.sin(x))
+
+
+@tan.vjp
+def _(x, out, dout):
+    return dout * (1 + out * out)
+
+
+@tanh.vjp
+def _(x, out, dout):
+    return dout * (1 - out * out)
+
+
+@sqrt.vjp
+def _(x, out, dout):
+    return dout / (2 * out)
+
+
+@square.vjp
+def _(x, out, dout):
+    return dout * (2 * x)
+
+
+@absolute.vjp
+def _(x, out, dout):
+    return dout * np.sign(x)
+
+
+@sigmoid.vjp
+def _(x, out, dout):
+    return dout * out * (1 - out)
+
+
+@relu.vjp
+def _(x, out, dout):
+    return dout * (x > 0)
+
+
+# Comparisons and friends carry no gradient.
+less = Prim("less", np.less, "x, y", infix="<")
+less_equal = Prim("less_equal", np.less_equal, "x, y", infix="<=")
+greater = Prim("greater", np.greater, "x, y", infix=">")
+greater_equal = Prim("greater_equal", np.greater_equal, "x, y", infix=">=")
+equal = Prim("equal", np.equal, "x, y", infix="==")
+not_equal = Prim("not_equal", np.not_equal, "x, y", infix="!=")
+logical_and = Prim("logical_and", np.logical_and, "x, y", emit="np.logical_and")
+logical_or = Prim("logical_or", np.logical_or, "x, y", emit="np.logical_or")
+logical_not = Prim("logical_not", np.logical_not, emit="np.logical_not")
+sign = Prim("sign", np.sign, emit="np.sign")
+floor = Prim("floor", np.floor, emit="np.floor")
+tie = Prim("tie_mask", rt.tie_mask, "x, y, out")
+nondiff(floor_divide, mod, less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
+        logical_not, sign, floor, tie)
+for _op, _prim in [(operator.lt, less), (operator.le, less_equal), (operator.gt, greater),
+                   (operator.ge, greater_equal), (operator.eq, equal), (operator.ne, not_equal)]:
+    alias(_op, _prim)
+alias(operator.floordiv, floor_divide)
+alias(operator.mod, mod)

@@ -1,0 +1,19 @@
+"""Indexing and slicing: ``x[i]``, ``x[:, 1:3]``, ``x[idx_array]``."""
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim
+from ..runtime import getitem_grad
+
+getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",))
+getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",))
+
+
+@getitem.vjp
+def _(x, *index, out, dout):
+    return getitem_grad(dout, x, *index)
+
+
+@getitem_grad_p.vjp
+def _(g, x, *index, out, dout):
+    return rt.getitem(dout, *index)

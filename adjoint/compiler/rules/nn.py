@@ -1,0 +1,18 @@
+"""Neural-network primitives: softmax, log_softmax."""
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim
+
+softmax = Prim("softmax", rt.softmax, "x, axis=-1")
+log_softmax = Prim("log_softmax", rt.log_softmax, "x, axis=-1")
+
+
+@softmax.vjp
+def _(x, axis, out, dout):
+    return out * (dout - np.sum(dout * out, axis, keepdims=True))
+
+
+@log_softmax.vjp
+def _(x, axis, out, dout):
+    return dout - np.exp(out) * np.sum(dout, axis, keepdims=True)

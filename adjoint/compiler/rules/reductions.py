@@ -1,0 +1,48 @@
+"""Reductions over axes and their derivative rules."""
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim, alias, nondiff
+from ..runtime import unreduce, reduced_size, extreme_grad
+
+sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum")
+mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean")
+amax = Prim("amax", np.max, "x, axis=None, keepdims=False", emit="np.max")
+amin = Prim("amin", np.min, "x, axis=None, keepdims=False", emit="np.min")
+argmax = Prim("argmax", np.argmax, "x, axis=None", emit="np.argmax")
+argmin = Prim("argmin", np.argmin, "x, axis=None", emit="np.argmin")
+
+unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",))
+reduced_size_p = Prim("reduced_size", rt.reduced_size, "x, axis=None")
+extreme_grad_p = Prim("extreme_grad", rt.extreme_grad, "g, x, out, axis=None, keepdims=False",
+                      diff=("g",))
+nondiff(argmax, argmin, reduced_size_p)
+
+
+@sum.vjp
+def _(x, axis, keepdims, out, dout):
+    return unreduce(dout, x, axis, keepdims)
+
+
+@mean.vjp
+def _(x, axis, keepdims, out, dout):
+    return unreduce(dout / reduced_size(x, axis), x, axis, keepdims)
+
+
+@amax.vjp
+def _(x, axis, keepdims, out, dout):
+    return extreme_grad(dout, x, out, axis, keepdims)
+
+
+@amin.vjp
+def _(x, axis, keepdims, out, dout):
+    return extreme_grad(dout, x, out, axis, keepdims)
+
+
+@unreduce_p.vjp
+def _(g, x, axis, keepdims, out, dout):
+    return np.sum(dout, axis, keepdims=keepdims)
+
+
+alias(np.amax, amax)
+alias(np.amin, amin)

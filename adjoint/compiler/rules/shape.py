@@ -1,0 +1,116 @@
+"""Shape and layout primitives (reshape, transpose, concat...) and their derivative rules."""
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim, alias, nondiff
+from ..runtime import unbroadcast, broadcast_like, inv_perm, split_like, unstack
+
+shape = Prim("shape", np.shape, attr="shape")
+ndim = Prim("ndim", np.ndim, attr="ndim")
+size = Prim("size", np.size, attr="size")
+dtype_of = Prim("dtype_of", lambda x: np.asarray(x).dtype, attr="dtype")
+inv_perm_p = Prim("inv_perm", rt.inv_perm, "axes")
+zeros_like = Prim("zeros_like", np.zeros_like, emit="np.zeros_like")
+ones_like = Prim("ones_like", np.ones_like, emit="np.ones_like")
+nondiff(shape, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
+
+reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=())
+transpose = Prim("transpose", np.transpose, "x, axes=None", emit="np.transpose", keywords=())
+expand_dims = Prim("expand_dims", np.expand_dims, "x, axis", emit="np.expand_dims", keywords=())
+squeeze = Prim("squeeze", np.squeeze, "x, axis=None", emit="np.squeeze", keywords=())
+swapaxes = Prim("swapaxes", np.swapaxes, "x, axis1, axis2", emit="np.swapaxes")
+broadcast_to = Prim("broadcast_to", np.broadcast_to, "x, shape", emit="np.broadcast_to")
+concat = Prim("concat", rt.concat, "*xs, axis=0", diff=("xs",))
+stack = Prim("stack", rt.stack, "*xs, axis=0", diff=("xs",))
+astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype", method="astype")
+copy = Prim("copy", np.copy, emit="np.copy")
+unbroadcast_p = Prim("unbroadcast", rt.unbroadcast, "g, x", diff=("g",))
+broadcast_like_p = Prim("broadcast_like", rt.broadcast_like, "g, x", diff=("g",))
+split_like_p = Prim("split_like", rt.split_like, "g, xs, axis=0", diff=("g",))
+unstack_p = Prim("unstack", rt.unstack, "g, axis=0", diff=("g",))
+cast_like = Prim("cast_like", rt.cast_like, "g, x", diff=("g",))
+identity = Prim("identity", rt.identity)
+
+
+@reshape.vjp
+def _(x, shape_, out, dout):
+    return np.reshape(dout, np.shape(x))
+
+
+@transpose.vjp
+def _(x, axes, out, dout):
+    return np.transpose(dout, inv_perm(axes))
+
+
+@expand_dims.vjp
+def _(x, axis, out, dout):
+    return np.reshape(dout, np.shape(x))
+
+
+@squeeze.vjp
+def _(x, axis, out, dout):
+    return np.reshape(dout, np.shape(x))
+
+
+@swapaxes.vjp
+def _(x, axis1, axis2, out, dout):
+    return np.swapaxes(dout, axis1, axis2)
+
+
+@broadcast_to.vjp
+def _(x, shape_, out, dout):
+    return unbroadcast(dout, x)
+
+
+@concat.vjp
+def _(*xs, axis, out, dout):
+    return split_like(dout, xs, axis)
+
+
+@stack.vjp
+def _(*xs, axis, out, dout):
+    return unstack(dout, axis)
+
+
+@astype.vjp
+def _(x, dtype, out, dout):
+    return rt.cast_like(dout, x)
+
+
+@copy.vjp
+def _(x, out, dout):
+    return dout
+
+
+@identity.vjp
+def _(x, out, dout):
+    return dout
+
+
+@unbroadcast_p.vjp
+def _(g, x, out, dout):
+    return broadcast_like(dout, g)
+
+
+@broadcast_like_p.vjp
+def _(g, x, out, dout):
+    return unbroadcast(dout, g)
+
+
+@split_like_p.vjp
+def _(g, xs, axis, out, dout):
+    return rt.concat(*dout, axis=axis)
+
+
+@unstack_p.vjp
+def _(g, axis, out, dout):
+    return rt.stack(*dout, axis=axis)
+
+
+@cast_like.vjp
+def _(g, x, out, dout):
+    return rt.cast_like(dout, g)
+
+
+alias(np.concatenate, lambda arrays, axis=0: concat(*arrays, axis=axis))
+alias(np.stack, lambda arrays, axis=0: stack(*arrays, axis=axis))

@@ -1,0 +1,79 @@
+"""Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
+import numpy as np
+
+from .. import runtime as rt
+from ..prims import Prim, alias, nondiff
+
+make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",))
+tuple_getitem = Prim("tuple_getitem", rt.tuple_getitem, "t, i", subscript=True, diff=("t",))
+zeros_like_tuple = Prim("zeros_like_tuple", rt.zeros_like_tuple, "t, i, g", diff=("g",))
+stop_gradient = Prim("stop_gradient", rt.stop_gradient)
+check_sens = Prim("check_sens", rt.check_sens, "sens, out, name", diff=("sens",), pure=False)
+make_slice = Prim("make_slice", slice, "start, stop, step=None", emit="slice", keywords=())
+nondiff(stop_gradient, make_slice)
+
+
+@make_tuple.vjp
+def _(*xs, out, dout):
+    return dout
+
+
+@tuple_getitem.vjp
+def _(t, i, out, dout):
+    return rt.zeros_like_tuple(t, i, dout)
+
+
+@zeros_like_tuple.vjp
+def _(t, i, g, out, dout):
+    return dout[i]
+
+
+@check_sens.vjp
+def _(sens, out_, name, out, dout):
+    return dout
+
+
+def shape_arg(shape):
+    """``x.reshape(2, 3)`` and ``x.reshape((2, 3))`` both mean the shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def axes_arg(axes):
+    """``x.transpose()``, ``x.transpose(1, 0)`` and ``x.transpose((1, 0))``."""
+    if not axes:
+        return None
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        return tuple(axes[0])
+    return tuple(axes)
+
+
+def np_dtype(dtype):
+    """A NumPy dtype from a MindSpore-style dtype, a NumPy dtype or a Python type."""
+    from ... import dtype as mstype
+    return mstype.to_numpy(dtype).type
+
+
+# Evaluated at compile time: they only rearrange constant arguments.
+for _helper in (shape_arg, axes_arg, np_dtype):
+    _helper._adjoint_static = True
+
+
+print_ = Prim("print", print, "*xs", emit="print", pure=False)
+nondiff(print_)
+
+
+def reduce_axis(axis):
+    """MindSpore's reduce ops take ``()`` for "all axes"; NumPy takes None."""
+    if axis == () or axis == []:
+        return None
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+reduce_axis._adjoint_static = True
+
+
+# A call to a function adjoint has no rule for. Fine on values no gradient flows through
+# (``np.arange(n)``); an error (naming the function) when a gradient would need it.
+call = Prim("call", None, "fn, *args", emit="call")

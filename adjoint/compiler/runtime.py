@@ -1,0 +1,188 @@
+"""NumPy helpers that generated code calls by name (``from adjoint.compiler.runtime import ...``).
+
+Each is a primitive's implementation; the rules in ``rules/`` give their derivatives. They work
+on raw ndarrays and Python numbers and take fast paths where shapes already agree.
+"""
+import numpy as np
+
+
+def identity(x):
+    return x
+
+
+def stop_gradient(x):
+    return x
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` down to the shape of ``x`` (undoes NumPy broadcasting)."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)
+    g = np.sum(g, axis=axes, keepdims=True) if axes else g
+    return np.reshape(g, shape) if extra or np.shape(g) != shape else g
+
+
+def broadcast_like(g, x):
+    """Broadcast ``g`` to the shape of ``x`` (the derivative of unbroadcast)."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    return np.broadcast_to(g, shape)
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the gradient of a reduction back to the shape of its input ``x``."""
+    shape = np.shape(x)
+    if not keepdims and axis is not None:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def reduced_size(x, axis=None):
+    """How many elements a reduction over ``axis`` folds into one."""
+    shape = np.shape(x)
+    n = 1
+    for a in _axes(axis, len(shape)):
+        n *= shape[a]
+    return n
+
+
+def extreme_grad(g, x, out, axis=None, keepdims=False):
+    """Gradient of max/min: shared equally among the elements that reach the extreme."""
+    mask = np.asarray(x) == unreduce(out, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return mask * (unreduce(g, x, axis, keepdims) / unreduce(count, x, axis, True))
+
+
+def tie_mask(x, y, out):
+    """1 where x wins, 0 where y wins, 0.5 on ties (MindSpore's maximum/minimum rule)."""
+    dtype = np.result_type(out) if np.ndim(out) else np.asarray(out).dtype
+    if dtype.kind != "f":
+        dtype = np.float64
+    return (np.asarray(x == out, dtype) + np.asarray(y != out, dtype)) * np.asarray(0.5, dtype)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def mT(x):
+    """Swap the last two axes (a no-op on vectors)."""
+    return np.swapaxes(x, -1, -2) if np.ndim(x) >= 2 else x
+
+
+def matmul_dx(g, x, y):
+    """The gradient of ``x @ y`` with respect to x, for vectors, matrices and stacks."""
+    if np.ndim(y) == 1:
+        gx = np.multiply.outer(g, y) if np.ndim(x) > 1 else g * y
+    elif np.ndim(x) == 1:
+        gx = np.matmul(y, g) if np.ndim(y) == 2 else np.sum(np.matmul(y, g[..., None])[..., 0],
+                                                            axis=tuple(range(np.ndim(y) - 2)))
+        return gx
+    else:
+        gx = np.matmul(g, mT(y))
+    return unbroadcast(gx, x)
+
+
+def matmul_dy(g, x, y):
+    """The gradient of ``x @ y`` with respect to y."""
+    if np.ndim(x) == 1:
+        gy = np.multiply.outer(x, g) if np.ndim(y) > 1 else g * x
+    elif np.ndim(y) == 1:
+        gy = np.matmul(mT(x), g[..., None])[..., 0] if np.ndim(x) > 2 else np.matmul(mT(x), g)
+    else:
+        gy = np.matmul(mT(x), g)
+    return unbroadcast(gy, y)
+
+
+def inv_perm(axes):
+    """The permutation that undoes ``np.transpose(x, axes)`` (None stays None)."""
+    if axes is None:
+        return None
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+def getitem(x, *index):
+    return x[index[0] if len(index) == 1 else index]
+
+
+def getitem_grad(g, x, *index):
+    """Scatter the gradient of ``x[index]`` back into zeros shaped like ``x`` (repeats add up)."""
+    idx = index[0] if len(index) == 1 else index
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, np.float32) if np.ndim(g) else np.asarray(g).dtype)
+    np.add.at(out, idx, g)
+    return out
+
+
+def split_like(g, xs, axis=0):
+    """Cut the gradient of ``np.concatenate(xs, axis)`` into one piece per input."""
+    sizes = np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
+    return tuple(np.split(g, sizes, axis=axis))
+
+
+def unstack(g, axis=0):
+    """One gradient per input of ``np.stack``."""
+    return tuple(np.moveaxis(g, axis, 0))
+
+
+def concat(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+def stack(*xs, axis=0):
+    return np.stack(xs, axis=axis)
+
+
+def make_tuple(*xs):
+    return xs
+
+
+def tuple_getitem(t, i):
+    return t[i]
+
+
+def zeros_like_tuple(t, i, g):
+    """A tuple of zeros shaped like ``t`` with ``g`` at position ``i``."""
+    return tuple(g if j == i else np.zeros_like(v) for j, v in enumerate(t))
+
+
+def cast_like(g, x):
+    """``g`` in the dtype of ``x`` (the gradient of a cast)."""
+    dtype = np.asarray(x).dtype
+    return g.astype(dtype) if np.asarray(g).dtype != dtype else g
+
+
+def check_sens(sens, out, name):
+    """A sens given by the user must have the output's shape."""
+    from ..errors import ArgumentError
+    if np.shape(sens) != np.shape(out):
+        raise ArgumentError("sens for the output of %s must have shape %s, the output's; got %s"
+                            % (name, tuple(np.shape(out)), tuple(np.shape(sens))))
+    return sens

@@ -1,0 +1,263 @@
+"""``GradFunction``: the callable that ``GradOperation(...)(net)`` and ``adjoint.grad(...)`` return.
+
+A call unwraps Tensors, finds the compiled adjoint for this configuration (a dict look-up when
+nothing has changed), runs it on raw arrays, and wraps the gradients in the dtypes MindSpore
+gives them. ``.source`` and ``.ir`` show the generated code.
+"""
+import inspect
+import types
+
+import numpy as np
+
+from .compiler import cache
+from .compiler.pipeline import ARRAY, Request, compile_request
+from .errors import AdjointError, ArgumentError, GradRuntimeError
+from .tensor import STRUCTURE, Parameter, Tensor
+
+_SCALARS = (float, int, complex)
+
+
+def _kind(a):
+    """How an argument enters compiled code: 'T' Tensor, 'A' ndarray, 'S' Python number;
+    anything else is a compile-time constant and is part of the key itself."""
+    if isinstance(a, Tensor):
+        return "T"
+    if isinstance(a, (np.ndarray, np.generic)):
+        return "A"
+    if type(a) in _SCALARS:
+        return "S"
+    try:
+        hash(a)
+    except TypeError:
+        raise ArgumentError("cannot pass a %s here: arguments must be Tensors, arrays, numbers or "
+                            "hashable constants" % type(a).__name__) from None
+    return ("K", a)
+
+
+class _Entry:
+    """A compiled adjoint bound to one target: the objects it reads and how to wrap results."""
+
+    __slots__ = ("epoch", "compiled", "inputs", "fn")
+
+    def __init__(self, epoch, compiled, inputs):
+        self.epoch, self.compiled, self.inputs = epoch, compiled, inputs
+        self.fn = compiled.fn
+
+
+class GradFunction:
+    def __init__(self, target, weights=None, single_weight=False, layout_fn=None, sens=False,
+                 has_aux=False, api="GradOperation", optimize=True):
+        self.target = target
+        self.fn, self.self_obj = _unbind(target)
+        self.weights = list(weights or ())
+        for w in self.weights:
+            if not isinstance(w, Parameter):
+                raise ArgumentError("%s: weights must be Parameters; got %s" % (api, type(w).__name__))
+        self.single_weight = single_weight
+        self.layout_fn = layout_fn
+        self.sens, self.has_aux, self.api = sens, has_aux, api
+        self.optimize = optimize
+        self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
+                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)))
+
+    # -- calling ----------------------------------------------------------------------------
+    def __call__(self, *args):
+        if self.sens:
+            if not args:
+                raise ArgumentError("%s(sens_param=True): the last argument must be the sens "
+                                    "(the output's gradient); no arguments were given" % self.api)
+            sens = _unwrap_sens(args[-1])
+            args = args[:-1]
+        pattern = tuple(map(_kind, args))
+        entry = self._entry(args, pattern)
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args if _is_array(a)]
+        arrays.extend([o._data if isinstance(o, Tensor) else o for o in entry.inputs])
+        if self.sens:
+            arrays.append(sens)
+        try:
+            result = entry.fn(*arrays)
+        except AdjointError:
+            raise
+        except Exception as exc:
+            raise _runtime_error(exc, entry.compiled) from exc
+        return _wrap(result, entry.compiled.layout, pattern, args, self.weights)
+
+    def _entry(self, args, pattern):
+        fast = _fast_table(self.target)
+        key = (self._config, pattern)
+        entry = fast.get(key)
+        if entry is not None and entry.epoch == STRUCTURE[0]:
+            return entry
+        entry = self._slow_entry(args, pattern)
+        fast[key] = entry
+        return entry
+
+    def _slow_entry(self, args, pattern):
+        self._check_arity(args)
+        paths = cache.array_paths(self.self_obj)
+        weight_keys = tuple(("path", paths[id(w)]) if id(w) in paths else ("id", id(w))
+                            for w in self.weights)
+        request = self._request(args)
+        code_key = (self.fn.__code__, id(self.fn.__globals__))
+        key = (code_key, request.key(), pattern, weight_keys,
+               cache.structure(self.self_obj) if self.self_obj is not None else None)
+        compiled = cache.lookup(key)
+        if compiled is None:
+            marks = [ARRAY if _is_array(a) else a for a in args]
+            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
+            compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ("obj", o)
+                                   for o in compiled.inputs]
+            cache.store(key, compiled)
+        inputs = [cache.follow(self.self_obj, ref) if kind == "path" else ref
+                  for kind, ref in compiled.input_refs]
+        return _Entry(STRUCTURE[0], compiled, inputs)
+
+    def _check_arity(self, args):
+        sig = inspect.signature(self.fn)
+        bound_args = ((self.self_obj,) if self.self_obj is not None else ()) + tuple(args)
+        try:
+            sig.bind(*bound_args)
+        except TypeError as exc:
+            raise ArgumentError("%s(): %s" % (self.fn.__qualname__, exc)) from None
+
+    def _request(self, args):
+        positions, layout = self.layout_fn(len(args), len(self.weights), self.single_weight)
+        for p in positions:
+            if p >= len(args):
+                raise ArgumentError("%s: cannot differentiate argument %d of %s: it was called with "
+                                    "%d argument(s)" % (self.api, p, self.fn.__qualname__, len(args)))
+            if not _is_array(args[p]):
+                raise ArgumentError("%s differentiates argument %d of %s, which must be a Tensor, "
+                                    "an array or a number; got %s %r"
+                                    % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
+        return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize)
+
+    # -- inspection -------------------------------------------------------------------------
+    def compiled(self, *args):
+        """The Compiled adjoint for these example arguments (default: every parameter a Tensor)."""
+        if not args:
+            args = self._example_args()
+        if self.sens:
+            args = args[:-1] if args else args
+        return self._entry(args, tuple(map(_kind, args))).compiled
+
+    def _example_args(self):
+        sig = inspect.signature(self.fn)
+        params = list(sig.parameters.values())[1 if self.self_obj is not None else 0:]
+        args = []
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+                break
+            args.append(Tensor(np.zeros(1, np.float32)))
+        if self.sens:
+            args.append(None)
+        return tuple(args)
+
+    @property
+    def source(self):
+        """The generated adjoint, as a self-contained Python module."""
+        return self.compiled().source
+
+    @property
+    def ir(self):
+        """The SSA IR, printed, before and after differentiation."""
+        return self.compiled().ir
+
+
+def _unbind(target):
+    from .nn.cell import Cell
+    if isinstance(target, Cell):
+        return type(target).construct, target
+    if isinstance(target, types.MethodType):
+        return target.__func__, target.__self__
+    if isinstance(target, types.FunctionType):
+        return target, None
+    raise ArgumentError("cannot differentiate a %s: give a Cell or a Python function"
+                        % type(target).__name__)
+
+
+def _fast_table(target):
+    d = getattr(target, "__dict__", None)
+    if d is None:
+        return {}
+    table = d.get("_adjoint_fast")
+    if table is None:
+        table = {}
+        object.__setattr__(target, "_adjoint_fast", table) if not isinstance(target, types.FunctionType) \
+            else setattr(target, "_adjoint_fast", table)
+    return table
+
+
+def _is_array(a):
+    return isinstance(a, (Tensor, np.ndarray, np.generic)) or type(a) in _SCALARS
+
+
+def _unwrap_sens(sens):
+    if isinstance(sens, Tensor):
+        return sens._data
+    if isinstance(sens, (tuple, list)):
+        return tuple(_unwrap_sens(s) for s in sens)
+    if isinstance(sens, (np.ndarray, np.generic)) or type(sens) in _SCALARS:
+        return sens
+    raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
+                        % type(sens).__name__)
+
+
+def _wrap(result, layout, pattern, args, weights):
+    """Give each returned leaf the type and dtype MindSpore gives it (``layout`` mirrors ``result``)."""
+    if isinstance(layout[0], str):
+        return _wrap_leaf(result, layout, pattern, args, weights)
+    return tuple(_wrap(r, l, pattern, args, weights) for r, l in zip(result, layout))
+
+
+def _wrap_leaf(g, target, pattern, args, weights):
+    kind, i = target
+    if kind == "dx":
+        return _as_like(g, args[i], pattern[i])
+    if kind == "dw":
+        return Tensor(_cast(g, weights[i]._data.dtype))
+    # outputs: Tensors when the call had Tensors
+    tensors = "T" in pattern or weights
+    return _wrap_value(g, tensors)
+
+
+def _wrap_value(v, tensors):
+    if isinstance(v, tuple):
+        return tuple(_wrap_value(x, tensors) for x in v)
+    if tensors and isinstance(v, (np.ndarray, np.generic)):
+        return Tensor(np.asarray(v))
+    return v
+
+
+def _as_like(g, arg, kind):
+    if kind == "T":
+        return Tensor(_cast(g, arg._data.dtype))
+    if kind == "A":
+        return _cast(g, np.asarray(arg).dtype)
+    # a Python number: give back a Python number of its type
+    return type(arg)(np.asarray(g).item()) if np.ndim(g) == 0 else g
+
+
+def _cast(g, dtype):
+    g = np.asarray(g)
+    if g.dtype != dtype:
+        return g.astype(dtype)
+    if not g.flags.writeable:
+        return g.copy()
+    return g
+
+
+def _runtime_error(exc, compiled):
+    """A GradRuntimeError naming the user's line for an exception raised in generated code."""
+    tb = exc.__traceback__
+    loc = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == compiled.generated.filename:
+            loc = compiled.generated.line_locs.get(tb.tb_lineno, loc)
+        tb = tb.tb_next
+    if loc is None:
+        return GradRuntimeError("the gradient of %s failed: %s: %s" % (compiled.qualname,
+                                                                       type(exc).__name__, exc))
+    return GradRuntimeError("%s:%d: %s: %s\n    %s\n(in the gradient of %s; generated code: %s)"
+                            % (loc.file, loc.line, type(exc).__name__, exc, loc.text.strip(),
+                               compiled.qualname, compiled.generated.filename))

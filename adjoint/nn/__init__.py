@@ -1,0 +1,4 @@
+"""``adjoint.nn``: Cell and (as they come) layers and losses."""
+from .cell import Cell
+
+__all__ = ["Cell"]

@@ -1,0 +1,357 @@
+"""Tensor, Parameter and ParameterTuple: thin MindSpore-style wrappers around numpy.ndarray.
+
+Generated gradient code never sees these: they are unwrapped on entry and wrapped on exit.
+Methods and operators are written in terms of primitives, so the compiler can inline them
+when a ``construct`` calls ``x.sum()`` or ``x @ w``.
+"""
+import numpy as np
+
+from . import dtype as mstype
+from .compiler import rules as P
+
+# Bumped whenever something the compiled code depends on changes (see compiler/cache.py).
+STRUCTURE = [0]
+
+
+def structure_changed():
+    STRUCTURE[0] += 1
+
+
+def _default_dtype(data):
+    """MindSpore's dtype for Python data: floats are float32, ints int64."""
+    arr = np.asarray(data)
+    if arr.dtype == np.float64:
+        return np.float32
+    return arr.dtype
+
+
+class Tensor:
+    __slots__ = ("_data", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, input_data=None, dtype=None, shape=None, init=None, const_arg=False):
+        if isinstance(input_data, Tensor):
+            data = input_data._data
+        elif input_data is None and shape is not None:
+            data = np.zeros(shape, dtype=mstype.to_numpy(dtype or mstype.float32))
+        elif isinstance(input_data, np.ndarray):
+            data = input_data
+        elif isinstance(input_data, np.generic):
+            data = np.asarray(input_data)
+        else:
+            data = np.asarray(input_data, dtype=_default_dtype(input_data))
+        if dtype is not None:
+            data = data.astype(mstype.to_numpy(dtype), copy=False)
+        object.__setattr__(self, "_data", np.asarray(data))
+
+    # -- conversion -------------------------------------------------------------------------
+    def asnumpy(self):
+        return self._data
+
+    numpy = asnumpy
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        wrapped, inputs, kwargs = unwrap_args(inputs, kwargs)
+        return wrap_result(getattr(ufunc, method)(*inputs, **kwargs))
+
+    def __array_function__(self, func, types, args, kwargs):
+        wrapped, args, kwargs = unwrap_args(args, kwargs)
+        return wrap_result(func(*args, **kwargs))
+
+    def item(self):
+        return self._data.item()
+
+    def __float__(self):
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __index__(self):
+        return int(self._data)
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __iter__(self):
+        return (Tensor(v) for v in self._data)
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return P.shape(self)
+
+    @property
+    def ndim(self):
+        return P.ndim(self)
+
+    @property
+    def size(self):
+        return P.size(self)
+
+    @property
+    def dtype(self):
+        return mstype.from_numpy(self._data.dtype)
+
+    @property
+    def T(self):
+        return P.transpose(self)
+
+    # -- printing ---------------------------------------------------------------------------
+    def __str__(self):
+        return str(self._data)
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+    def __repr__(self):
+        return "Tensor(shape=%s, dtype=%s, value=%s)" % (
+            list(self._data.shape), self.dtype, format_value(self._data))
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def __add__(self, other):
+        return P.add(self, other)
+
+    def __radd__(self, other):
+        return P.add(other, self)
+
+    def __sub__(self, other):
+        return P.sub(self, other)
+
+    def __rsub__(self, other):
+        return P.sub(other, self)
+
+    def __mul__(self, other):
+        return P.mul(self, other)
+
+    def __rmul__(self, other):
+        return P.mul(other, self)
+
+    def __truediv__(self, other):
+        return P.truediv(self, other)
+
+    def __rtruediv__(self, other):
+        return P.truediv(other, self)
+
+    def __pow__(self, other):
+        return P.power(self, other)
+
+    def __rpow__(self, other):
+        return P.power(other, self)
+
+    def __matmul__(self, other):
+        return P.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return P.matmul(other, self)
+
+    def __neg__(self):
+        return P.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return P.absolute(self)
+
+    def __lt__(self, other):
+        return P.less(self, other)
+
+    def __le__(self, other):
+        return P.less_equal(self, other)
+
+    def __gt__(self, other):
+        return P.greater(self, other)
+
+    def __ge__(self, other):
+        return P.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return P.equal(self, other)
+
+    def __ne__(self, other):
+        return P.not_equal(self, other)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return P.getitem(self, index)
+
+    # -- methods ----------------------------------------------------------------------------
+    def sum(self, axis=None, dtype=None, keepdims=False, initial=None):
+        return P.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keep_dims=False):
+        return P.mean(self, axis, keep_dims)
+
+    def max(self, axis=None, keepdims=False, initial=None, where=True, return_indices=False):
+        return P.amax(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False, initial=None, where=True, return_indices=False):
+        return P.amin(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return P.reshape(self, P.shape_arg(shape))
+
+    def view(self, *shape):
+        return P.reshape(self, P.shape_arg(shape))
+
+    def transpose(self, *axes):
+        return P.transpose(self, P.axes_arg(axes))
+
+    def expand_dims(self, axis):
+        return P.expand_dims(self, axis)
+
+    def squeeze(self, axis=None):
+        return P.squeeze(self, axis)
+
+    def flatten(self):
+        return P.reshape(self, (-1,))
+
+    def astype(self, dtype):
+        return P.astype(self, P.np_dtype(dtype))
+
+    def exp(self):
+        return P.exp(self)
+
+    def log(self):
+        return P.log(self)
+
+    def abs(self):
+        return P.absolute(self)
+
+    def sqrt(self):
+        return P.sqrt(self)
+
+    def square(self):
+        return P.square(self)
+
+    def tanh(self):
+        return P.tanh(self)
+
+    def sigmoid(self):
+        return P.sigmoid(self)
+
+    def copy(self):
+        return P.copy(self)
+
+    def dot(self, other):
+        return P.dot(self, other)
+
+
+class Parameter(Tensor):
+    """A Tensor that a Cell owns and that gradients can be taken with respect to."""
+
+    __slots__ = ("name", "_requires_grad")
+
+    def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False,
+                 parallel_optimizer=True):
+        if isinstance(default_input, Tensor):
+            data = default_input._data
+        else:
+            data = np.asarray(default_input)
+        Tensor.__init__(self, data.copy() if data.base is not None else data)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_requires_grad", bool(requires_grad))
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        object.__setattr__(self, "_requires_grad", bool(value))
+        structure_changed()
+
+    @property
+    def data(self):
+        return self
+
+    def set_data(self, data):
+        value = data._data if isinstance(data, Tensor) else np.asarray(data)
+        object.__setattr__(self, "_data", value.astype(self._data.dtype, copy=False))
+        return self
+
+    def __str__(self):
+        return repr(self)
+
+    def __repr__(self):
+        return "Parameter (name=%s, shape=%s, dtype=%s, requires_grad=%s)" % (
+            self.name, tuple(self._data.shape), self.dtype, self._requires_grad)
+
+
+class ParameterTuple(tuple):
+    """A tuple of Parameters, as passed to ``GradOperation(get_by_list=True)``."""
+
+    def __new__(cls, iterable=()):
+        items = tuple(iterable)
+        for p in items:
+            if not isinstance(p, Parameter):
+                from .errors import ArgumentError
+                raise ArgumentError("ParameterTuple holds Parameters; got %s" % type(p).__name__)
+        return tuple.__new__(cls, items)
+
+
+def format_value(arr):
+    """The ``value=`` part of MindSpore's Tensor repr: ``%.8e`` floats, ``, `` separators."""
+    if arr.size == 0:
+        return " "
+    if arr.ndim == 0:
+        return " %s" % _scalar_text(arr)
+    if arr.dtype.kind == "f":
+        fmt = "% .4e" if arr.dtype == np.float16 else "% .8e"
+        width = len(fmt % 1.0)
+        body = np.array2string(arr, separator=", ", threshold=1000,
+                               formatter={"float_kind": lambda v: (fmt % v).rjust(width)})
+    else:
+        body = np.array2string(arr, separator=", ", threshold=1000)
+    return ("\n" if arr.ndim > 1 else " ") + body
+
+
+def _scalar_text(arr):
+    v = arr.item()
+    if isinstance(v, float) and v.is_integer():
+        return repr(int(v))
+    return str(v)
+
+
+def unwrap(value):
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, (tuple, list)) and any(isinstance(v, Tensor) for v in value):
+        return type(value)(unwrap(v) for v in value) if type(value) in (tuple, list) else tuple(unwrap(v) for v in value)
+    return value
+
+
+def unwrap_args(args, kwargs):
+    """Unwrap Tensors (also inside tuples/lists); say whether there were any."""
+    wrapped = False
+    out = []
+    for a in args:
+        u = unwrap(a)
+        wrapped = wrapped or u is not a
+        out.append(u)
+    if kwargs:
+        kw = {}
+        for k, a in kwargs.items():
+            u = unwrap(a)
+            wrapped = wrapped or u is not a
+            kw[k] = u
+        kwargs = kw
+    return wrapped, out, kwargs
+
+
+def wrap_result(value):
+    if isinstance(value, np.ndarray):
+        return Tensor(value)
+    if isinstance(value, np.generic) and not isinstance(value, np.dtype):
+        return Tensor(np.asarray(value))
+    if isinstance(value, tuple) and any(isinstance(v, (np.ndarray, np.generic)) for v in value):
+        return tuple(wrap_result(v) for v in value)
+    return value
