@@ -98,18 +98,19 @@ class GradFunction:
         weight_keys = tuple(("path", paths[id(w)]) if id(w) in paths else ("id", id(w))
                             for w in self.weights)
         request = self._request(args)
-        code_key = (self.fn.__code__, id(self.fn.__globals__))
+        # The function object itself: a redefined class or function, or another closure of
+        # the same code, compiles again.
+        code_key = self.fn
         key = (code_key, request.key(), pattern, weight_keys,
                cache.structure(self.self_obj) if self.self_obj is not None else None)
         compiled = cache.lookup(key)
         if compiled is None:
             marks = [ARRAY if _is_array(a) else a for a in args]
             compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
-            compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ("obj", o)
-                                   for o in compiled.inputs]
+            compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ref
+                                   for o, ref in zip(compiled.inputs, compiled.refs)]
             cache.store(key, compiled)
-        inputs = [cache.follow(self.self_obj, ref) if kind == "path" else ref
-                  for kind, ref in compiled.input_refs]
+        inputs = [cache.resolve(self.self_obj, ref) for ref in compiled.input_refs]
         return _Entry(STRUCTURE[0], compiled, inputs)
 
     def _check_arity(self, args):

@@ -65,6 +65,18 @@ def array_paths(root):
     return out
 
 
+def resolve(root, ref):
+    """The object an input reference names now (a Cell's Parameter, a global, a closure cell)."""
+    kind = ref[0]
+    if kind == "path":
+        return follow(root, ref[1])
+    if kind == "global":
+        return ref[1][ref[2]]
+    if kind == "closure":
+        return ref[1].cell_contents
+    return ref[1]
+
+
 def follow(root, path):
     obj = root
     for step in path:

@@ -59,7 +59,7 @@ _CHECKED = set()
 
 def check_function(src):
     """Raise UnsupportedError listing every problem in ``src`` (checked once per function)."""
-    code = src.fn.__code__
+    code = src.code
     if code in _CHECKED:
         return
     found = problems(src)

@@ -17,7 +17,8 @@ class SourceFunction:
     """A parsed function: its gast FunctionDef and the way back to user-file positions."""
 
     def __init__(self, fn, node, file, first_line, indent, lines):
-        self.fn = fn
+        self.code = fn.__code__
+        self.qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", "?"))
         self.node = node
         self.file = file
         self.first_line = first_line    # file line of the source's first line
@@ -29,10 +30,6 @@ class SourceFunction:
         col = getattr(node, "col_offset", 0) + self.indent
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         return Loc(self.file, line, col, text.rstrip("\n"))
-
-    @property
-    def qualname(self):
-        return getattr(self.fn, "__qualname__", getattr(self.fn, "__name__", "?"))
 
 
 def parse_function(fn, where=None):

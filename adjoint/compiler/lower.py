@@ -53,6 +53,7 @@ class Context:
     def __init__(self):
         self.ops = []
         self.inputs = {}            # id(obj) -> (obj, Value): Parameters and constant arrays
+        self.refs = {}              # id(obj) -> how to find it again: ('global', dict, name)...
         self.depth = 0
 
     def emit(self, prim, args, loc, role="fwd", name=None, kwnames=()):
@@ -60,11 +61,13 @@ class Context:
         self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
         return value
 
-    def input_for(self, obj, hint):
+    def input_for(self, obj, hint, ref=None):
         hit = self.inputs.get(id(obj))
         if hit is None:
             hit = (obj, ir.Value(hint))
             self.inputs[id(obj)] = hit
+        if ref is not None:
+            self.refs.setdefault(id(obj), ref)
         return hit[1]
 
 
@@ -77,9 +80,9 @@ class Lowerer:
     """Lowers one function body. ``loc_override``: charge every op to this location instead
     (for library code such as Tensor methods and derivative rules)."""
 
-    def __init__(self, ctx, src, env, loc_override=None, role="fwd"):
+    def __init__(self, ctx, src, fn, env, loc_override=None, role="fwd"):
         self.ctx, self.src, self.env = ctx, src, env
-        self.fn = src.fn
+        self.fn = fn            # this function object: its globals and closure (src is shared per code)
         self.globals = self.fn.__globals__
         self.closure = closure_vars(self.fn)
         self.loc_override, self.role = loc_override, role
@@ -224,17 +227,19 @@ class Lowerer:
         name = node.id
         if name in self.env:
             return self.env[name]
-        for scope in (self.closure, self.globals):
-            if name in scope:
-                return self.materialize(scope[name], name)
+        if name in self.closure:
+            cell = self.fn.__closure__[self.fn.__code__.co_freevars.index(name)]
+            return self.materialize(self.closure[name], name, ("closure", cell))
+        if name in self.globals:
+            return self.materialize(self.globals[name], name, ("global", self.globals, name))
         if hasattr(builtins, name):
             return getattr(builtins, name)
         raise self.error(node, "name `%s` is not defined" % name)
 
-    def materialize(self, obj, hint):
+    def materialize(self, obj, hint, ref=None):
         """Arrays known now (Parameters, constant Tensors) become inputs of the function."""
         if is_array_object(obj):
-            return self.ctx.input_for(obj, hint)
+            return self.ctx.input_for(obj, hint, ref)
         return obj
 
     def expr_Attribute(self, node):
@@ -449,7 +454,8 @@ class Lowerer:
 
     def fold(self, prim, operands):
         try:
-            result = prim.impl(*[o.value for o in operands])
+            positional, keywords = prim.split([o.value for o in operands])
+            result = prim.impl(*positional, **keywords)
         except Exception:
             return _NOFOLD
         if is_literal(result):
@@ -485,7 +491,7 @@ class Lowerer:
             loc_override = self.loc_override or where
         elif loc_override is None:
             loc_override = self.loc_override
-        inner = Lowerer(self.ctx, src, dict(bound.arguments), loc_override, role or self.role)
+        inner = Lowerer(self.ctx, src, fn, dict(bound.arguments), loc_override, role or self.role)
         self.ctx.depth += 1
         try:
             return inner.run()

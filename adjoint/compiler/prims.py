@@ -83,8 +83,28 @@ class Prim:
         """Eager call, on Tensors or arrays: unwrap, run the NumPy implementation, wrap."""
         from ..tensor import unwrap_args, wrap_result
         wrapped, args, kwargs = unwrap_args(args, kwargs)
-        result = self.impl(*args, **kwargs)
+        positional, keywords = self.split(self.bind(args, kwargs))
+        result = self.impl(*positional, **keywords)
         return wrap_result(result) if wrapped else result
+
+    def split(self, values):
+        """Canonical argument values -> (positional, keywords), as generated code passes them."""
+        positional, keywords = [], {}
+        params = list(self.signature.parameters.values())
+        n_var = len(values) - (len(params) - 1) if self.is_variadic() else 0
+        i = 0
+        for p in params:
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                positional.extend(values[i:i + n_var])
+                i += n_var
+                continue
+            if p.name in self.keywords:
+                if values[i] is not p.default:
+                    keywords[p.name] = values[i]
+            else:
+                positional.append(values[i])
+            i += 1
+        return positional, keywords
 
     def __repr__(self):
         return "<primitive %s>" % self.name

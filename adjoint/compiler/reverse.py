@@ -138,7 +138,7 @@ def _apply_rule(ctx, op, dresult, active, adjoints):
     rule = prim.rule
     src = parse_function(rule)
     env = _bind_rule(prim, rule, op, dresult)
-    lowerer = Lowerer(ctx, src, env, loc_override=op.loc, role="grad")
+    lowerer = Lowerer(ctx, src, rule, env, loc_override=op.loc, role="grad")
     result = lowerer.run()
     targets = _diff_targets(prim, op)
     if len(targets) == 1 and not _variadic_diff(prim):

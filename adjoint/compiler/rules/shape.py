@@ -14,15 +14,15 @@ zeros_like = Prim("zeros_like", np.zeros_like, emit="np.zeros_like")
 ones_like = Prim("ones_like", np.ones_like, emit="np.ones_like")
 nondiff(shape, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
 
-reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=())
+reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=(), diff=("x",))
 transpose = Prim("transpose", np.transpose, "x, axes=None", emit="np.transpose", keywords=())
-expand_dims = Prim("expand_dims", np.expand_dims, "x, axis", emit="np.expand_dims", keywords=())
+expand_dims = Prim("expand_dims", np.expand_dims, "x, axis", emit="np.expand_dims", keywords=(), diff=("x",))
 squeeze = Prim("squeeze", np.squeeze, "x, axis=None", emit="np.squeeze", keywords=())
-swapaxes = Prim("swapaxes", np.swapaxes, "x, axis1, axis2", emit="np.swapaxes")
-broadcast_to = Prim("broadcast_to", np.broadcast_to, "x, shape", emit="np.broadcast_to")
+swapaxes = Prim("swapaxes", np.swapaxes, "x, axis1, axis2", emit="np.swapaxes", diff=("x",))
+broadcast_to = Prim("broadcast_to", np.broadcast_to, "x, shape", emit="np.broadcast_to", diff=("x",))
 concat = Prim("concat", rt.concat, "*xs, axis=0", diff=("xs",))
 stack = Prim("stack", rt.stack, "*xs, axis=0", diff=("xs",))
-astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype", method="astype")
+astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype", method="astype", diff=("x",))
 copy = Prim("copy", np.copy, emit="np.copy")
 unbroadcast_p = Prim("unbroadcast", rt.unbroadcast, "g, x", diff=("g",))
 broadcast_like_p = Prim("broadcast_like", rt.broadcast_like, "g, x", diff=("g",))
@@ -112,5 +112,13 @@ def _(g, x, out, dout):
     return rt.cast_like(dout, g)
 
 
-alias(np.concatenate, lambda arrays, axis=0: concat(*arrays, axis=axis))
-alias(np.stack, lambda arrays, axis=0: stack(*arrays, axis=axis))
+def np_concatenate(arrays, axis=0):
+    return concat(*arrays, axis=axis)
+
+
+def np_stack(arrays, axis=0):
+    return stack(*arrays, axis=axis)
+
+
+alias(np.concatenate, np_concatenate)
+alias(np.stack, np_stack)

@@ -1,0 +1,29 @@
+"""Central finite differences in float64, the reference every gradient test compares with."""
+import numpy as np
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    """d f(*args) / d args[i] for a scalar-valued f, by central differences."""
+    args = [np.array(a, dtype=np.float64) if not isinstance(a, (int, float)) or isinstance(a, bool)
+            else float(a) for a in args]
+    x = args[i]
+    if np.ndim(x) == 0:
+        hi = list(args); hi[i] = float(x) + eps
+        lo = list(args); lo[i] = float(x) - eps
+        return (float(f(*hi)) - float(f(*lo))) / (2 * eps)
+    grad = np.zeros_like(x)
+    flat = x.reshape(-1)
+    for k in range(flat.size):
+        old = flat[k]
+        flat[k] = old + eps
+        up = float(f(*args))
+        flat[k] = old - eps
+        down = float(f(*args))
+        flat[k] = old
+        grad.reshape(-1)[k] = (up - down) / (2 * eps)
+    return grad
+
+
+def assert_close_to_fd(analytic, f, args, i, rtol=1e-5, atol=1e-6):
+    expected = numeric_grad(f, args, i)
+    np.testing.assert_allclose(np.asarray(analytic, dtype=np.float64), expected, rtol=rtol, atol=atol)
