@@ -118,8 +118,8 @@ class GradFunction:
         bound_args = ((self.self_obj,) if self.self_obj is not None else ()) + tuple(args)
         try:
             sig.bind(*bound_args)
-        except TypeError as exc:
-            raise ArgumentError("%s(): %s" % (self.fn.__qualname__, exc)) from None
+        except TypeError:
+            raise ArgumentError(_arity_message(self.fn, sig, len(bound_args))) from None
 
     def _request(self, args):
         positions, layout = self.layout_fn(len(args), len(self.weights), self.single_weight)
@@ -163,6 +163,23 @@ class GradFunction:
     def ir(self):
         """The SSA IR, printed, before and after differentiation."""
         return self.compiled().ir
+
+
+def _arity_message(fn, sig, given):
+    """Python's own wording: 'Net.construct() takes 2 positional arguments but 3 were given'."""
+    params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p.name for p in params if p.default is p.empty]
+    name = fn.__qualname__ + "()"
+    if given > len(params):
+        takes = ("%d positional argument%s" % (len(params), "" if len(params) == 1 else "s")
+                 if len(required) == len(params) else
+                 "from %d to %d positional arguments" % (len(required), len(params)))
+        return "%s takes %s but %d %s given" % (name, takes, given, "was" if given == 1 else "were")
+    missing = required[given:]
+    quoted = ["'%s'" % m for m in missing]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return "%s missing %d required positional argument%s: %s" % (
+        name, len(missing), "" if len(missing) == 1 else "s", listed)
 
 
 def _unbind(target):

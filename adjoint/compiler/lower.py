@@ -260,7 +260,8 @@ class Lowerer:
             return self.inline(member.fget, [value], {}, node)
         if isinstance(member, types.FunctionType):
             return BoundMethod(member, value)
-        raise self.error(node, "Tensors have no attribute `%s` that adjoint can compile" % attr)
+        # Not a Tensor attribute: maybe the value is something else (an opaque call's result).
+        return self.opaque_call(getattr, [value, attr], {}, node)
 
     def expr_Tuple(self, node):
         return tuple(self.elements(node.elts))

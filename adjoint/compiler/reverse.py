@@ -8,7 +8,7 @@ Adjoints of values used more than once are summed; inputs no gradient reaches ge
 """
 import inspect
 
-from ..errors import SourceError
+from ..errors import SourceError, UnsupportedError
 from . import ir
 from .activity import active_values
 from .frontend import parse_function
@@ -64,6 +64,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
     ctx = Context()
     ctx.ops = list(func.body.ops)
     active = active_values(ctx.ops, wrt, [func.outputs[i] for i in seeded])
+    _check_rules(ctx.ops, active)
     adjoints = Adjoints(ctx)
     params = list(func.params)
 
@@ -124,17 +125,27 @@ def _last_loc(func):
     return None
 
 
+def _check_rules(ops, active):
+    """Every op a gradient must flow through needs a rule; report all that have none."""
+    missing = []
+    for op in ops:
+        if op.result in active and not op.prim.differentiable:
+            what = op.prim.name
+            if what == "call":
+                from .lower import _callable_name
+                what = _callable_name(op.args[0].value)
+            missing.append(SourceError(
+                "adjoint has no derivative rule for `%s`, and a gradient flows through it here" % what,
+                op.loc, hint="use an operation adjoint knows (see adjoint.ops), cut the path with "
+                             "ops.stop_gradient, or put the computation in a Cell with a bprop method"))
+    if len(missing) == 1:
+        raise missing[0]
+    if missing:
+        raise UnsupportedError(missing)
+
+
 def _apply_rule(ctx, op, dresult, active, adjoints):
     prim = op.prim
-    if not prim.differentiable:
-        what = prim.name
-        if prim.name == "call":
-            from .lower import _callable_name
-            what = _callable_name(op.args[0].value)
-        raise SourceError("adjoint has no derivative rule for `%s`, and a gradient flows through it here"
-                          % what, op.loc,
-                          hint="use an operation adjoint knows (see adjoint.ops), cut the path with "
-                               "ops.stop_gradient, or put the computation in a Cell with a bprop method")
     rule = prim.rule
     src = parse_function(rule)
     env = _bind_rule(prim, rule, op, dresult)
