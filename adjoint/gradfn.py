@@ -37,11 +37,20 @@ def _kind(a):
 class _Entry:
     """A compiled adjoint bound to one target: the objects it reads and how to wrap results."""
 
-    __slots__ = ("epoch", "compiled", "inputs", "fn")
+    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn")
 
-    def __init__(self, epoch, compiled, inputs):
+    def __init__(self, epoch, compiled, inputs, dynamic):
         self.epoch, self.compiled, self.inputs = epoch, compiled, inputs
+        self.dynamic = dynamic      # [(index, ref)]: globals and closure cells, read at every call
         self.fn = compiled.fn
+
+    def current_inputs(self):
+        if not self.dynamic:
+            return self.inputs
+        inputs = list(self.inputs)
+        for i, ref in self.dynamic:
+            inputs[i] = cache.resolve(None, ref)
+        return inputs
 
 
 class GradFunction:
@@ -71,7 +80,7 @@ class GradFunction:
         pattern = tuple(map(_kind, args))
         entry = self._entry(args, pattern)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args if _is_array(a)]
-        arrays.extend([o._data if isinstance(o, Tensor) else o for o in entry.inputs])
+        arrays.extend([o._data if isinstance(o, Tensor) else o for o in entry.current_inputs()])
         if self.sens:
             arrays.append(sens)
         try:
@@ -111,7 +120,8 @@ class GradFunction:
                                    for o, ref in zip(compiled.inputs, compiled.refs)]
             cache.store(key, compiled)
         inputs = [cache.resolve(self.self_obj, ref) for ref in compiled.input_refs]
-        return _Entry(STRUCTURE[0], compiled, inputs)
+        dynamic = [(i, ref) for i, ref in enumerate(compiled.input_refs) if ref[0] in ("global", "closure")]
+        return _Entry(STRUCTURE[0], compiled, inputs, dynamic)
 
     def _check_arity(self, args):
         sig = inspect.signature(self.fn)

@@ -13,6 +13,7 @@ import numpy as np
 from ..tensor import Parameter, Tensor
 
 _ENTRIES = {}
+_BOOKKEEPING = ("_params", "_cells", "_adjoint_fast")
 _STATS = {"hits": 0, "misses": 0}
 _LOG = []
 
@@ -28,7 +29,7 @@ def structure(obj, _depth=0):
         return ("T",)
     if isinstance(obj, Cell):
         items = tuple((k, structure(v, _depth + 1)) for k, v in obj.__dict__.items()
-                      if k not in ("_params", "_cells"))
+                      if k not in _BOOKKEEPING)
         return ("C", type(obj), items)
     if isinstance(obj, (bool, int, float, complex, str, type(None))):
         return ("K", type(obj), obj)
@@ -54,7 +55,7 @@ def array_paths(root):
             out.setdefault(id(obj), path)
         elif isinstance(obj, Cell):
             for k, v in obj.__dict__.items():
-                if k not in ("_params", "_cells"):
+                if k not in _BOOKKEEPING:
                     walk(v, path + (k,), depth + 1)
         elif isinstance(obj, (tuple, list)):
             for i, v in enumerate(obj):

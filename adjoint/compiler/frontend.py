@@ -4,6 +4,7 @@
 parses it with gast once per code object, and remembers how to turn a node into a ``Loc``.
 """
 import inspect
+import linecache
 import textwrap
 import types
 
@@ -45,7 +46,7 @@ def parse_function(fn, where=None):
     try:
         lines, first_line = inspect.getsourcelines(fn)
         file = inspect.getsourcefile(fn) or code.co_filename
-        all_lines = inspect.getsourcelines(inspect.getmodule(fn))[0] if inspect.getmodule(fn) else lines
+        all_lines = linecache.getlines(file) or lines
     except (OSError, TypeError):
         raise SourceError("cannot find the source of %s (defined in %s)" % (name, code.co_filename),
                           where, hint="adjoint compiles Python source; define the function in a .py file "

@@ -537,7 +537,7 @@ def _callable_name(fn):
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
     if module.startswith("numpy"):
-        module = "np"
+        module = "np" + "".join("." + part for part in module.split(".")[1:] if not part.startswith("_"))
     return "%s.%s" % (module, name) if module and module != "builtins" else name
 
 
