@@ -26,6 +26,8 @@ class Value:
         self.adjoint_of = None  # for a gradient: the Value it is the gradient of (names it dx)
 
     def __repr__(self):
+        if self.name is None and self.adjoint_of is not None:
+            return "%d" + repr(self.adjoint_of)[1:]
         return "%" + (self.name or str(self.id))
 
 
