@@ -8,13 +8,15 @@ from . import dtype
 from .dtype import (bool_, float16, float32, float64, int8, int16, int32, int64, uint8,  # noqa: F401
                     complex64, complex128)
 from .tensor import Parameter, ParameterTuple, Tensor
-from .api import grad, value_and_grad
+from .api import grad, show, value_and_grad
+from .decorate import compile
 from .errors import AdjointError, ArgumentError, GradRuntimeError, SourceError, UnsupportedError
 from .compiler.cache import cache_info, clear_cache
 from . import nn, ops
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "Parameter", "ParameterTuple", "dtype", "grad", "value_and_grad", "nn", "ops",
+__all__ = ["Tensor", "Parameter", "ParameterTuple", "dtype", "grad", "value_and_grad", "show", "compile",
+           "nn", "ops",
            "AdjointError", "ArgumentError", "GradRuntimeError", "SourceError", "UnsupportedError",
            "cache_info", "clear_cache"]

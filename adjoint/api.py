@@ -58,3 +58,16 @@ def _layout(grad_position, with_weights, has_aux, value):
 
     layout.key = (positions, bare, with_weights, has_aux, value)
     return layout
+
+
+def show(target, *params, get_all=False, get_by_list=False, sens_param=False, ir=False, file=None):
+    """Print the generated adjoint of a Cell or function (its IR with ``ir=True``); return it."""
+    import sys
+    from .ops.composite import GradOperation
+    from .tensor import ParameterTuple
+    if get_by_list and not params:
+        params = (ParameterTuple(target.trainable_params()),)
+    gradfn = GradOperation(get_all, get_by_list, sens_param)(target, *params)
+    text = gradfn.ir if ir else gradfn.source
+    print(text, file=file or sys.stdout)
+    return text

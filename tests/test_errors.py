@@ -38,16 +38,17 @@ def test_a_function_without_a_rule_on_a_differentiated_value_is_named():
     assert "np.fft.fft" in str(err) and "bprop" in str(err)
 
 
-def test_tensor_condition_in_if_points_at_the_if():
+def test_break_under_a_tensor_condition_points_at_the_break():
     with pytest.raises(adjoint.SourceError) as info:
-        ops.GradOperation()(bad_cells.TensorIf())(Tensor(np.ones(2)))
-    assert (info.value.loc.file, info.value.loc.line) == (BAD_FILE, 46)
+        ops.GradOperation()(bad_cells.TensorBreak())(Tensor(np.ones(2)))
+    assert (info.value.loc.file, info.value.loc.line) == (BAD_FILE, 48)
+    assert "break" in str(info.value) and "hint:" in str(info.value)
 
 
 def test_undefined_name():
     with pytest.raises(adjoint.SourceError) as info:
         adjoint.grad(bad_cells.undefined_name)(1.0)
-    assert info.value.loc.line == 52 and "not_defined_anywhere" in str(info.value)
+    assert info.value.loc.line == 54 and "not_defined_anywhere" in str(info.value)
 
 
 def test_runtime_failure_in_generated_code_names_the_users_line():

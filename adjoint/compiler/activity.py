@@ -2,26 +2,83 @@
 
 A value is *varied* if it depends on a differentiated input through ops that carry gradients
 (``stop_gradient``, comparisons and shape queries cut the dependence), and *useful* if an
-output depends on it. Only values that are both need adjoints.
+output depends on it through such ops. Only values that are both need adjoints. Structured
+ops are looked into: a branch's yields flow to the ``if``'s results, a loop's yields flow
+back to its carried block arguments (iterated until nothing changes).
 """
 from . import ir
 
 
+def _varied(ops, varied):
+    for op in ops:
+        name = op.prim.name
+        if name == "if":
+            for block in op.blocks:
+                _varied(block.ops, varied)
+            for k, r in enumerate(op.results):
+                if any(b.yields[k] in varied for b in op.blocks if isinstance(b.yields[k], ir.Value)):
+                    varied.add(r)
+        elif name in ("for", "while"):
+            inits = op.args[3:] if name == "for" else op.args
+            body = op.blocks[-1]
+            carried = body.args[1:] if name == "for" else body.args
+            for _ in range(len(carried) + 1):
+                before = len(varied)
+                for init, arg, y in zip(inits, carried, body.yields):
+                    if init in varied or y in varied:
+                        varied.add(arg)
+                for block in op.blocks:
+                    _varied(block.ops, varied)
+                if len(varied) == before:
+                    break
+            for arg, r in zip(carried, op.results):
+                if arg in varied:
+                    varied.add(r)
+        elif op.prim.nondiff:
+            continue
+        elif any(v in varied for v in op.values()):
+            varied.update(op.results)
+
+
+def _useful(ops, useful):
+    for op in reversed(ops):
+        name = op.prim.name
+        if name == "if":
+            for k, r in enumerate(op.results):
+                if r in useful:
+                    useful.update(b.yields[k] for b in op.blocks if isinstance(b.yields[k], ir.Value))
+            for block in op.blocks:
+                _useful(block.ops, useful)
+        elif name in ("for", "while"):
+            inits = op.args[3:] if name == "for" else op.args
+            body = op.blocks[-1]
+            carried = body.args[1:] if name == "for" else body.args
+            for _ in range(len(carried) + 1):
+                before = len(useful)
+                for init, arg, y, r in zip(inits, carried, body.yields, op.results):
+                    if r in useful or arg in useful:
+                        if isinstance(y, ir.Value):
+                            useful.add(y)
+                        if isinstance(init, ir.Value):
+                            useful.add(init)
+                _useful(body.ops, useful)
+                if len(useful) == before:
+                    break
+        elif op.prim.nondiff:
+            continue
+        elif any(r in useful for r in op.results):
+            useful.update(op.values())
+
+
 def varied_values(ops, wrt):
     varied = set(wrt)
-    for op in ops:
-        if op.prim.nondiff:
-            continue
-        if any(v in varied for v in op.values()):
-            varied.add(op.result)
+    _varied(ops, varied)
     return varied
 
 
 def useful_values(ops, outputs):
     useful = {o for o in outputs if isinstance(o, ir.Value)}
-    for op in reversed(ops):
-        if op.result in useful:
-            useful.update(op.values())
+    _useful(ops, useful)
     return useful
 
 

@@ -59,22 +59,91 @@ class _Emitter:
 
     # -- decisions --------------------------------------------------------------------------
     def plan(self):
-        uses, user = {}, {}
-        for op in self.func.body.ops:
+        """Count uses, pick temporaries to fold into expressions, give loop variables one name."""
+        uses, user, self.block_of = {}, {}, {}
+        self.yield_uses = {}
+        all_ops = list(ir.walk(self.func.body.ops))
+        self._index_blocks(self.func.body.ops)
+        for op in all_ops:
             for v in op.values():
                 uses[v] = uses.get(v, 0) + 1
                 user[v] = op
+            for block in op.blocks:
+                for y in block.yields:
+                    if isinstance(y, ir.Value):
+                        self.yield_uses[y] = self.yield_uses.get(y, 0) + 1
+            for v in op.attrs.get("saved", ()):
+                uses[v] = uses.get(v, 0) + 2
         for v in _leaves(self.returns):
             if isinstance(v, ir.Value):
                 uses[v] = uses.get(v, 0) + 2
-        for op in self.func.body.ops:
+        self.uses = uses
+        for op in all_ops:
+            if op.prim.name == "while":
+                cond = op.blocks[0].yields[0]
+                if isinstance(cond, ir.Value) and cond.op is not None and cond.name is None \
+                        and self.yield_uses.get(cond) == 1 and not uses.get(cond) and not cond.op.blocks:
+                    self.inline[cond] = cond.op        # `while <condition>:`
+            if op.blocks or len(op.results) != 1:
+                continue
             v = op.result
             u = user.get(v)
-            if (v.name is None and uses.get(v, 0) == 1 and op.prim.pure and u is not None
-                    and _line(u.loc) == _line(op.loc) and u.role == op.role and op.prim.name != "make_slice"):
+            if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses and op.prim.pure
+                    and u is not None and self.block_of[u] is self.block_of[op]
+                    and _line(u.loc) == _line(op.loc) and u.role == op.role
+                    and op.prim.name != "make_slice"):
                 self.inline[v] = op
         for p in self.func.params:
             self.names[p] = self.namer.fresh(p.name or "arg")
+        for op in all_ops:
+            if op.blocks:
+                self._name_structured(op)
+
+    def _index_blocks(self, ops):
+        for op in ops:
+            self.block_of[op] = ops
+            for block in op.blocks:
+                self._index_blocks(block.ops)
+
+    def _name_structured(self, op):
+        """Results, block arguments and (where safe) yielded values of a structured op share
+        one Python name, so the generated loop reads like the user's."""
+        if op.prim.name == "if":
+            for k, r in enumerate(op.results):
+                for block in op.blocks:
+                    self._coalesce(block, block.yields[k], r, arg=None)
+            return
+        if op.prim.name == "tape_pop":
+            return
+        body = op.blocks[-1]
+        carried = body.args[1:] if op.prim.name == "for" else body.args
+        if op.prim.name == "for" and body.args[0] not in self.uses:
+            self.names[body.args[0]] = "_"
+        for arg, r, y in zip(carried, op.results, body.yields):
+            self.names[arg] = self.name_of(r)
+            self._coalesce(body, y, r, arg)
+
+    def _coalesce(self, block, y, result, arg):
+        if not isinstance(y, ir.Value) or y in self.names or y in self.inline or y.op is None:
+            return
+        if self.block_of.get(y.op) is not block.ops or self.uses.get(y, 0) or self.yield_uses.get(y) != 1:
+            return
+        name = self.name_of(result)
+        holders = [v for v, n in self.names.items() if n == name and v is not result]
+        if arg is not None:
+            holders.append(arg)
+        # Writing `name` early must not clobber a value the rest of the block still reads.
+        if any(self._used_after(block, y.op, v) for v in holders):
+            return
+        self.names[y] = name
+
+    def _used_after(self, block, op, value):
+        after = block.ops[block.ops.index(op) + 1:]
+        for later in after:
+            if value in ir.used_values(later):
+                return True
+        loop = _owner(self.func.body.ops, block)
+        return loop is not None and value in loop.attrs.get("saved", ())
 
     def name_of(self, v):
         name = self.names.get(v)
@@ -179,26 +248,10 @@ class _Emitter:
     # -- statements -------------------------------------------------------------------------
     def emit(self):
         self.plan()
-        body, line_locs = [], []
-        group = None
-        for op in self.func.body.ops:
-            if op.result in self.inline:
-                continue
-            key = (_line(op.loc), op.role)
-            if op.loc is not None and key != group:
-                group = key
-                text = op.loc.text.strip()
-                label = "grad of: " if op.role == "grad" else ""
-                body.append(("# %s%s  [%s]" % (label, text, op.loc.short()), None))
-            expr = self.expr(op)
-            if op.prim.name == "print":
-                stmt = g.Expr(value=expr)
-            else:
-                stmt = g.Assign(targets=[gastutil.name(self.name_of(op.result), store=True)],
-                                value=expr, type_comment=None)
-            body.append((gastutil.to_source(stmt).rstrip("\n"), op.loc))
+        self.lines = []
+        self.block(self.func.body.ops, 1)
         ret = self.returns_expr(self.returns)
-        body.append((gastutil.to_source(g.Return(value=ret)).rstrip("\n"), None))
+        self.line(1, gastutil.to_source(g.Return(value=ret)).rstrip("\n"))
 
         params = ", ".join(self.names[p] for p in self.func.params)
         lines = []
@@ -208,21 +261,139 @@ class _Emitter:
         by_module = {}
         for module, name in sorted(self.imports):
             by_module.setdefault(module, []).append(name)
-        for module, names in sorted(by_module.items()):
-            lines.append("from %s import %s" % (module, ", ".join(names)))
+        for module, names_ in sorted(by_module.items()):
+            lines.append("from %s import %s" % (module, ", ".join(names_)))
         if self.extra:
             lines.append("# not literal, passed in by adjoint: %s" % ", ".join(sorted(self.extra)))
         lines.append("")
         lines.append("")
         lines.append("def %s(%s):" % (self.name, params))
         locs = {}
-        for text, loc in body:
-            for piece in text.splitlines():
-                lines.append("    " + piece)
-                if loc is not None:
-                    locs[len(lines)] = loc
+        for depth, text, loc in self.lines:
+            lines.append("    " * depth + text)
+            if loc is not None:
+                locs[len(lines)] = loc
         source = "\n".join(lines) + "\n"
         return source, locs, dict(self.extra)
+
+    def line(self, depth, text, loc=None):
+        self.lines.append((depth, text, loc))
+
+    def stmt(self, depth, node, loc=None):
+        for piece in gastutil.to_source(node).rstrip("\n").splitlines():
+            self.line(depth, piece, loc)
+
+    def assign(self, depth, targets, value, loc=None):
+        if len(targets) == 1:
+            target = gastutil.name(targets[0], store=True)
+        else:
+            target = g.Tuple(elts=[gastutil.name(t, store=True) for t in targets], ctx=g.Store())
+        self.stmt(depth, g.Assign(targets=[target], value=value, type_comment=None), loc)
+
+    def block(self, ops, depth):
+        group = None
+        for op in ops:
+            if op.result in self.inline:
+                continue
+            key = (_line(op.loc), op.role)
+            if op.loc is not None and key != group:
+                group = key
+                label = "grad of: " if op.role == "grad" else ""
+                self.line(depth, "# %s%s  [%s]" % (label, op.loc.text.strip(), op.loc.short()))
+            name = op.prim.name
+            if name == "if":
+                self.emit_if(op, depth)
+            elif name in ("for", "while"):
+                self.emit_loop(op, depth)
+            elif name == "tape_pop":
+                tape = self.name_of(op.args[0])
+                self.assign(depth, [self.name_of(r) for r in op.results],
+                            gastutil.parse_expr("%s.pop()" % tape), op.loc)
+            elif name == "print":
+                self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
+            else:
+                self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
+
+    def finish_block(self, block, results, depth):
+        """Assign yielded values to the results' names (one tuple assignment when several)."""
+        targets, values = [], []
+        for y, r in zip(block.yields, results):
+            if isinstance(y, ir.Value) and self.names.get(y) == self.name_of(r):
+                continue
+            targets.append(self.name_of(r))
+            values.append(self.arg(y))
+        if len(targets) == 1:
+            self.assign(depth, targets, values[0])
+        elif targets:
+            self.assign(depth, targets, g.Tuple(elts=values, ctx=g.Load()))
+        elif not block.ops and not results:
+            self.line(depth, "pass")
+
+    def emit_if(self, op, depth):
+        self.stmt_header(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
+        then_b, else_b = op.blocks
+        self.block(then_b.ops, depth + 1)
+        self.finish_block(then_b, op.results, depth + 1)
+        if else_b.ops or any(not (isinstance(y, ir.Value) and self.names.get(y) == self.name_of(r))
+                             for y, r in zip(else_b.yields, op.results)):
+            self.line(depth, "else:")
+            self.block(else_b.ops, depth + 1)
+            self.finish_block(else_b, op.results, depth + 1)
+        if not then_b.ops and not op.results:
+            self.line(depth + 1, "pass")
+
+    def stmt_header(self, depth, text, loc):
+        self.line(depth, text, loc)
+
+    def emit_loop(self, op, depth):
+        body = op.blocks[-1]
+        is_while = op.prim.name == "while"
+        carried = body.args if is_while else body.args[1:]
+        inits = op.args if is_while else op.args[3:]
+        targets = [self.name_of(r) for r in op.results]
+        if targets:
+            values = [self.arg(a) for a in inits]
+            if len(targets) == 1:
+                self.assign(depth, targets, values[0])
+            else:
+                self.assign(depth, targets, g.Tuple(elts=values, ctx=g.Load()))
+        tape = op.attrs.get("tape")
+        saved = op.attrs.get("saved", ())
+        if tape is not None and not op.attrs.get("reverse") and saved:
+            self.line(depth, "%s = []" % self.name_of(tape))
+        if is_while:
+            cond_block = op.blocks[0]
+            cond = cond_block.yields[0]
+            if all(o.result in self.inline for o in cond_block.ops):
+                self.line(depth, "while %s:" % gastutil.to_source(self.arg(cond)), op.loc)
+            else:
+                self.line(depth, "while True:", op.loc)
+                self.block(cond_block.ops, depth + 1)
+                self.line(depth + 1, "if not %s:" % gastutil.to_source(self.arg(cond)))
+                self.line(depth + 2, "break")
+        else:
+            index = self.name_of(body.args[0]) if body.args[0] in self.names or body.args[0] in self.uses \
+                else "_"
+            if op.attrs.get("from_while"):
+                header = "for %s in range(len(%s)):" % (index, self.name_of(tape))
+            else:
+                header = "for %s in %s:" % (index, self.range_text(op.args[:3], op.attrs.get("reverse")))
+            self.line(depth, header, op.loc)
+        self.block(body.ops, depth + 1)
+        if tape is not None and not op.attrs.get("reverse") and saved:
+            items = [self.name_of(v) for v in saved]
+            packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
+            self.line(depth + 1, "%s.append(%s)" % (self.name_of(tape), packed))
+        self.finish_block(body, op.results, depth + 1)
+
+    def range_text(self, bounds, reverse):
+        start, stop, step = [repr(b.value) if isinstance(b, ir.Const) else gastutil.to_source(self.arg(b))
+                             for b in bounds]
+        if step == "1":
+            text = "range(%s)" % stop if start == "0" else "range(%s, %s)" % (start, stop)
+        else:
+            text = "range(%s, %s, %s)" % (start, stop, step)
+        return "reversed(%s)" % text if reverse else text
 
     def returns_expr(self, value):
         if isinstance(value, tuple):
@@ -238,6 +409,14 @@ def _module_path(value):
     for prefix, module in (("np", np), ("np.linalg", np.linalg), ("np.random", np.random)):
         if getattr(module, name, None) is value:
             return "%s.%s" % (prefix, name)
+    return None
+
+
+def _owner(ops, block):
+    """The op that owns ``block`` (searched from ``ops``), or None."""
+    for op in ir.walk(ops):
+        if any(b is block for b in op.blocks):
+            return op
     return None
 
 

@@ -21,7 +21,6 @@ _REFUSED = {
     g.ClassDef: ("class definitions", "define the class outside construct"),
     g.Import: ("import", "import at module level"),
     g.ImportFrom: ("import", "import at module level"),
-    g.While: ("while loops", "not supported yet: loop over range(...) instead"),
     g.Lambda: ("lambda", "not supported yet: define the function at module level with def"),
     g.ListComp: ("list comprehensions", "not supported yet: build the list with a for loop"),
     g.SetComp: ("set comprehensions", "build the collection with a for loop"),

@@ -1,13 +1,22 @@
 """The SSA intermediate representation and its printer.
 
 A ``Func`` has parameters and a body ``Block``: a list of ``Op``s, each applying a primitive to
-``Value``s and ``Const``s and defining exactly one new ``Value``. Values are assigned once.
-Printed, the IR of ``f = self.w * x + self.b`` reads::
+``Value``s and ``Const``s and defining new ``Value``s. Values are assigned once. Control flow
+is *structured*, as in MLIR's ``scf`` dialect: an ``if``, ``for`` or ``while`` op owns nested
+blocks; a block takes arguments (the loop index, loop-carried values) and yields values (the
+branch's or iteration's results). Printed, the IR of ``f = self.w * x + self.b`` reads::
 
-    func Net.construct(%self_w, %x, %self_b):
+    func Net.construct(%x, %self_w, %self_b):
       %1 = mul(%self_w, %x)                      # seed.py:9
       %f = add(%1, %self_b)                      # seed.py:9
       return %f
+
+and a loop ``for t in range(3): h = np.tanh(h @ w)``::
+
+      %h_1 = for(0, 3, 1, %h) (%t, %h_2):
+        %1 = matmul(%h_2, %w)
+        %h_3 = tanh(%1)
+        yield %h_3
 """
 import itertools
 
@@ -22,7 +31,7 @@ class Value:
     def __init__(self, name=None, op=None):
         self.id = next(_ids)
         self.name = name        # the user's variable name, when there is one
-        self.op = op            # the Op that defines it (None for parameters)
+        self.op = op            # the Op that defines it (None for parameters and block arguments)
         self.adjoint_of = None  # for a gradient: the Value it is the gradient of (names it dx)
 
     def __repr__(self):
@@ -42,31 +51,43 @@ class Const:
 
 
 class Op:
-    """``result = prim(*args)``; the last ``len(kwnames)`` args are passed by keyword.
+    """``results = prim(*args)``; the last ``len(kwnames)`` args are passed by keyword.
 
     ``loc`` is the user's source position; ``role`` is 'fwd' for the user's computation and
-    'grad' for code the reverse transform added for the op at ``loc``.
+    'grad' for code the reverse transform added for the op at ``loc``. Structured ops (if,
+    for, while) own ``blocks`` and may define several results; ``attrs`` holds their extras.
     """
 
-    __slots__ = ("prim", "args", "kwnames", "result", "loc", "role")
+    __slots__ = ("prim", "args", "kwnames", "results", "loc", "role", "blocks", "attrs")
 
-    def __init__(self, prim, args, result, loc=None, role="fwd", kwnames=()):
-        self.prim, self.args, self.result = prim, list(args), result
+    def __init__(self, prim, args, result, loc=None, role="fwd", kwnames=(), blocks=(), results=None):
+        self.prim, self.args = prim, list(args)
+        self.results = list(results) if results is not None else [result]
         self.loc, self.role, self.kwnames = loc, role, tuple(kwnames)
-        result.op = self
+        self.blocks = list(blocks)
+        self.attrs = {}
+        for r in self.results:
+            r.op = self
+
+    @property
+    def result(self):
+        return self.results[0]
 
     def values(self):
         return [a for a in self.args if isinstance(a, Value)]
 
     def __repr__(self):
-        return "%r = %s(%s)" % (self.result, self.prim.name, ", ".join(map(repr, self.args)))
+        res = ", ".join(map(repr, self.results))
+        return "%s = %s(%s)" % (res, self.prim.name, ", ".join(map(repr, self.args)))
 
 
 class Block:
-    __slots__ = ("ops",)
+    __slots__ = ("ops", "args", "yields")
 
-    def __init__(self, ops=None):
+    def __init__(self, ops=None, args=(), yields=()):
         self.ops = ops if ops is not None else []
+        self.args = list(args)
+        self.yields = list(yields)
 
 
 class Func:
@@ -81,31 +102,50 @@ class Func:
         return print_func(self)
 
 
+def walk(ops):
+    """Every op in ``ops`` and, depth first, in the blocks they own."""
+    for op in ops:
+        yield op
+        for block in op.blocks:
+            yield from walk(block.ops)
+
+
+def used_values(op):
+    """Values an op reads: its arguments and, for structured ops, what its blocks read and yield."""
+    out = op.values()
+    for block in op.blocks:
+        for inner in block.ops:
+            out.extend(used_values(inner))
+        out.extend(y for y in block.yields if isinstance(y, Value))
+    return out
+
+
 def print_func(func):
     lines = ["func %s(%s):" % (func.name, ", ".join(repr(p) for p in func.params))]
-    for op in func.body.ops:
-        text = "  " + repr(op)
-        if op.loc is not None:
-            text = text.ljust(48) + "  # %s%s" % ("grad of " if op.role == "grad" else "", op.loc.short())
-        lines.append(text)
+    _print_ops(func.body.ops, lines, "  ")
     outs = ", ".join(repr(o) for o in func.outputs)
     lines.append("  return " + ("(%s)" % outs if func.tuple_output and len(func.outputs) == 1 else outs))
     return "\n".join(lines)
+
+
+def _print_ops(ops, lines, indent):
+    for op in ops:
+        text = indent + repr(op)
+        if op.blocks:
+            for k, block in enumerate(op.blocks):
+                head = text if k == 0 else indent + "else" if op.prim.name == "if" else indent + "do"
+                if block.args:
+                    head += " (%s)" % ", ".join(map(repr, block.args))
+                lines.append(head + ":")
+                _print_ops(block.ops, lines, indent + "  ")
+                lines.append(indent + "  yield " + ", ".join(map(repr, block.yields)))
+            continue
+        if op.loc is not None:
+            text = text.ljust(48) + "  # %s%s" % ("grad of " if op.role == "grad" else "", op.loc.short())
+        lines.append(text)
 
 
 def _const_text(value):
     if is_literal(value) and not isinstance(value, type):
         return repr(value)
     return "<%s>" % type(value).__name__
-
-
-def uses(func):
-    """How many times each Value is read (by ops and by the outputs)."""
-    count = {}
-    for op in func.body.ops:
-        for v in op.values():
-            count[v] = count.get(v, 0) + 1
-    for o in func.outputs:
-        if isinstance(o, Value):
-            count[o] = count.get(o, 0) + 1
-    return count

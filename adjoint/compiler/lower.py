@@ -11,6 +11,7 @@ simply carried out (``2 * math.pi``, ``self.flag``, ``len(xs)`` on a Python list
 constant folding, compile-time ``if`` and inlining come for free.
 """
 import builtins
+import contextlib
 import inspect
 import operator
 import types
@@ -20,6 +21,7 @@ import numpy as np
 from ..errors import SourceError
 from . import gastutil, ir
 from .frontend import closure_vars, parse_function
+from .control import ControlFlow, SymbolicRange
 from .prims import Prim, is_literal, lookup
 
 g = gastutil.nodes
@@ -56,6 +58,24 @@ class Context:
         self.refs = {}              # id(obj) -> how to find it again: ('global', dict, name)...
         self.depth = 0
 
+    @contextlib.contextmanager
+    def region(self):
+        """Collect the ops emitted inside the ``with`` into a fresh list (a nested block)."""
+        outer, self.ops = self.ops, []
+        try:
+            yield self.ops
+        finally:
+            self.ops = outer
+
+    @contextlib.contextmanager
+    def into(self, ops):
+        """Emit into an existing op list (a block built earlier)."""
+        outer, self.ops = self.ops, ops
+        try:
+            yield ops
+        finally:
+            self.ops = outer
+
     def emit(self, prim, args, loc, role="fwd", name=None, kwnames=()):
         value = ir.Value(name)
         self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
@@ -76,7 +96,7 @@ def is_array_object(obj):
     return isinstance(obj, (Tensor, np.ndarray))
 
 
-class Lowerer:
+class Lowerer(ControlFlow):
     """Lowers one function body. ``loc_override``: charge every op to this location instead
     (for library code such as Tensor methods and derivative rules)."""
 
@@ -88,6 +108,7 @@ class Lowerer:
         self.loc_override, self.role = loc_override, role
         self.node_loc = None
         self.returned, self.result = False, None
+        self.loop_locals = {}       # names assigned only inside a loop op -> the loop's Loc
 
     # -- entry ------------------------------------------------------------------------------
     def run(self):
@@ -103,12 +124,6 @@ class Lowerer:
         return SourceError(message, self.loc(node), hint)
 
     # -- statements -------------------------------------------------------------------------
-    def body(self, stmts):
-        for stmt in stmts:
-            if self.returned:
-                return
-            self.stmt(stmt)
-
     def stmt(self, node):
         self.node_loc = node
         method = getattr(self, "stmt_" + type(node).__name__, None)
@@ -147,32 +162,11 @@ class Lowerer:
         value = self.apply(BINOPS[type(node.op)], [current, self.expr(node.value)], {}, node)
         self.assign(target, value)
 
-    def stmt_If(self, node):
-        test = self.expr(node.test)
-        if isinstance(test, (ir.Value, BoundMethod)):
-            raise self.error(node, "an `if` on a Tensor value is not supported yet",
-                             hint="use a condition known when compiling (a Python constant or a Cell "
-                                  "attribute), or np.where/ops.select")
-        self.body(node.body if test else node.orelse)
-
     def stmt_Assert(self, node):
         test = self.expr(node.test)
         if not isinstance(test, ir.Value) and not test:
             msg = self.expr(node.msg) if node.msg is not None else "assertion failed"
             raise self.error(node, "assert failed while compiling: %s" % (msg,))
-
-    def stmt_For(self, node):
-        iterable = self.expr(node.iter)
-        if isinstance(iterable, ir.Value):
-            raise self.error(node, "a `for` over a Tensor is not supported yet",
-                             hint="loop over range(...) or a Python tuple/list")
-        if node.orelse:
-            raise self.error(node, "`for ... else` is not supported")
-        for item in iterable:
-            self.assign(node.target, item)
-            self.body(node.body)
-            if self.returned:
-                return
 
     def assign(self, target, value):
         if isinstance(target, g.Name):
@@ -234,6 +228,10 @@ class Lowerer:
             return self.materialize(self.globals[name], name, ("global", self.globals, name))
         if hasattr(builtins, name):
             return getattr(builtins, name)
+        if name in self.loop_locals:
+            raise self.error(node, "`%s` is assigned only inside the loop at line %d"
+                             % (name, self.loop_locals[name].line),
+                             hint="give it a value before the loop so the loop can carry it")
         raise self.error(node, "name `%s` is not defined" % name)
 
     def materialize(self, obj, hint, ref=None):
@@ -593,4 +591,14 @@ def _special_isinstance(lowerer, args, kwargs, node):
     return isinstance(value, types_)
 
 
-SPECIAL_CALLS = {id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance}
+def _special_range(lowerer, args, kwargs, node):
+    if not _has_values(args):
+        return lowerer.run_now(range, args, kwargs, node)
+    if len(args) == 1:
+        return SymbolicRange(0, args[0], 1)
+    start, stop, step = (list(args) + [1])[:3]
+    return SymbolicRange(start, stop, step)
+
+
+SPECIAL_CALLS = {id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance,
+                 id(range): _special_range}

@@ -84,13 +84,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
         seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
         adjoints.add(out, seed)
 
-    for op in reversed(func.body.ops):
-        if op.result not in active:
-            continue
-        dresult = adjoints.total(op.result, op.loc)
-        if dresult is None:
-            continue
-        _apply_rule(ctx, op, dresult, active, adjoints)
+    reverse_ops(ctx, func.body.ops, adjoints, active, in_loop=False)
 
     grads = []
     for v in wrt:
@@ -108,6 +102,21 @@ def differentiate(func, wrt, sens=False, seeded=None):
     result.n_outputs = len(func.outputs)
     result.tuple_output = func.tuple_output
     return result
+
+
+def reverse_ops(ctx, ops, adjoints, active, in_loop):
+    """Append the reverse sweep of ``ops`` to ``ctx``: adjoints of results -> of arguments."""
+    from .reverse_control import reverse_structured
+    for op in reversed(ops):
+        if op.prim.rule_kind == "structured":
+            reverse_structured(ctx, op, adjoints, active, in_loop)
+            continue
+        if op.result not in active:
+            continue
+        dresult = adjoints.total(op.result, op.loc)
+        if dresult is None:
+            continue
+        _apply_rule(ctx, op, dresult, active, adjoints)
 
 
 def _ones_like(ctx, v, loc):
@@ -128,7 +137,9 @@ def _last_loc(func):
 def _check_rules(ops, active):
     """Every op a gradient must flow through needs a rule; report all that have none."""
     missing = []
-    for op in ops:
+    for op in ir.walk(ops):
+        if op.prim.rule_kind == "structured":
+            continue
         if op.result in active and not op.prim.differentiable:
             what = op.prim.name
             if what == "call":

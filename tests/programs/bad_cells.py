@@ -41,12 +41,14 @@ class ShapeMismatch(nn.Cell):
         return ops.sum(h)
 
 
-class TensorIf(nn.Cell):
+class TensorBreak(nn.Cell):
     def construct(self, x):
-        if ops.sum(x) > 0:                     # line 46
-            return x
-        return -x
+        for i in range(3):
+            if ops.sum(x) > 0:
+                break                          # line 48
+            x = x * 2
+        return x
 
 
 def undefined_name(x):
-    return x * not_defined_anywhere            # line 52
+    return x * not_defined_anywhere            # line 54

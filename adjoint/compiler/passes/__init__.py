@@ -7,8 +7,13 @@ from .dce import dce
 def optimize(func):
     """Algebraic simplification, common subexpressions, dead code: until nothing changes."""
     for _ in range(4):
-        before = len(func.body.ops)
+        before = _count(func)
         func = dce(cse(simplify(func)))
-        if len(func.body.ops) == before:
+        if _count(func) == before:
             break
     return func
+
+
+def _count(func):
+    from ..ir import walk
+    return sum(1 for _ in walk(func.body.ops))

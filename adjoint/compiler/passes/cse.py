@@ -4,10 +4,11 @@ Before::   %1 = mul(%x, %y); %2 = mul(%x, %y); %3 = add(%1, %2)
 After::    %1 = mul(%x, %y); %3 = add(%1, %1)
 
 Forward and reverse code share what they both compute (``np.cos(x)`` in a rule and in the
-user's code become one).
+user's code become one). A nested block may reuse what its enclosing blocks computed, never
+the other way round, and never across sibling blocks.
 """
 from .. import ir
-from .substitute import substitute
+from .substitute import resolve, substitute
 
 
 def _key(op):
@@ -24,13 +25,14 @@ def _key(op):
     return (op.prim.name, tuple(parts), op.kwnames)
 
 
-def cse(func):
-    seen = {}
-    mapping = {}
+def _cse_block(block, seen, mapping):
     kept = []
-    for op in func.body.ops:
-        op.args = [mapping.get(a, a) if isinstance(a, ir.Value) else a for a in op.args]
-        if op.prim.pure:
+    for op in block.ops:
+        op.args = [resolve(mapping, a) for a in op.args]
+        for inner in op.blocks:
+            _cse_block(inner, dict(seen), mapping)
+            inner.yields = [resolve(mapping, y) for y in inner.yields]
+        if op.prim.pure and not op.blocks and len(op.results) == 1:
             key = _key(op)
             first = seen.get(key)
             if first is not None:
@@ -40,5 +42,10 @@ def cse(func):
                 continue
             seen[key] = op.result
         kept.append(op)
-    func.body.ops = kept
+    block.ops = kept
+
+
+def cse(func):
+    mapping = {}
+    _cse_block(func.body, {}, mapping)
     return substitute(func, mapping)

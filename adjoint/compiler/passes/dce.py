@@ -3,18 +3,52 @@
 Before::   %1 = sin(%x); %2 = cos(%x); return %2
 After::    %2 = cos(%x); return %2
 
-Ops whose result no output needs are dropped, unless they have effects (print, sens checks).
+Ops whose results nothing needs are dropped, unless they have effects (print, sens checks),
+at every depth. A structured op is kept whole when any of its results (or its tape) is needed.
 """
 from .. import ir
 
 
+def _needs(op):
+    """Values a kept op reads."""
+    out = op.values()
+    for block in op.blocks:
+        out.extend(y for y in block.yields if isinstance(y, ir.Value))
+    out.extend(op.attrs.get("saved", ()))
+    return out
+
+
+def _effects(op):
+    return not op.prim.pure or any(_effects(o) for b in op.blocks for o in b.ops)
+
+
+def _produces(op):
+    out = list(op.results)
+    if "tape" in op.attrs and not op.attrs.get("reverse"):
+        out.append(op.attrs["tape"])
+    return out
+
+
 def dce(func):
     live = {o for o in func.outputs if isinstance(o, ir.Value)}
-    kept = []
-    for op in reversed(func.body.ops):
-        if op.result in live or not op.prim.pure:
-            kept.append(op)
-            live.update(op.values())
-    kept.reverse()
-    func.body.ops = kept
+    ops = list(ir.walk(func.body.ops))
+    kept = set()
+    changed = True
+    while changed:
+        changed = False
+        for op in reversed(ops):
+            if op in kept:
+                continue
+            if _effects(op) or any(r in live for r in _produces(op)):
+                kept.add(op)
+                live.update(_needs(op))
+                changed = True
+    _sweep(func.body, kept)
     return func
+
+
+def _sweep(block, kept):
+    block.ops = [op for op in block.ops if op in kept]
+    for op in block.ops:
+        for inner in op.blocks:
+            _sweep(inner, kept)

@@ -39,7 +39,7 @@ def _simplified(op):
 
 def simplify(func):
     mapping = {}
-    for op in func.body.ops:
+    for op in ir.walk(func.body.ops):
         if any(isinstance(a, ir.Value) and a in mapping for a in op.args):
             op.args = [_chase(mapping, a) for a in op.args]
         new = _simplified(op)

@@ -2,21 +2,21 @@
 from .. import ir
 
 
+def resolve(mapping, a):
+    while isinstance(a, ir.Value) and a in mapping:
+        a = mapping[a]
+    return a
+
+
 def substitute(func, mapping):
-    """Rewrite every use of a Value in ``mapping`` (Value -> Value or Const), chasing chains."""
+    """Rewrite every use of a Value in ``mapping`` (Value -> Value or Const), at any depth."""
     if not mapping:
         return func
-
-    def resolve(a):
-        while isinstance(a, ir.Value) and a in mapping:
-            a = mapping[a]
-        return a
-
-    for op in func.body.ops:
-        op.args = [resolve(a) for a in op.args]
-    func.outputs = [_unconst(resolve(o)) for o in func.outputs]
+    for op in ir.walk(func.body.ops):
+        op.args = [resolve(mapping, a) for a in op.args]
+        for block in op.blocks:
+            block.yields = [resolve(mapping, y) for y in block.yields]
+        if "saved" in op.attrs:
+            op.attrs["saved"] = [resolve(mapping, v) for v in op.attrs["saved"]]
+    func.outputs = [resolve(mapping, o) for o in func.outputs]
     return func
-
-
-def _unconst(a):
-    return a

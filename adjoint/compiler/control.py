@@ -1,0 +1,396 @@
+"""Lowering of control flow into structured ops (if / for / while owning nested blocks).
+
+* ``if`` on a value known when compiling lowers only the branch taken; on a Tensor it becomes
+  an ``if`` op whose branches yield the variables they assign (early ``return`` in a branch
+  moves the statements that follow into the other branch).
+* ``for`` over ``range(...)`` becomes a ``for`` op carrying the variables the body reassigns;
+  ``for`` over Python tuples, lists, ``enumerate``, ``zip`` or a ``CellList`` is unrolled (each
+  iteration sees different Python objects), and so is a range loop whose body needs Python
+  state a loop op cannot carry (``list.append``, ``break``...), when its length is known.
+* ``while`` on a Tensor condition becomes a ``while`` op; on a Python condition it is unrolled.
+"""
+from ..errors import SourceError
+from . import gastutil, ir
+from .prims import Prim, is_literal
+
+g = gastutil.nodes
+
+IF = Prim("if", None, "cond")
+FOR = Prim("for", None, "start, stop, step, *inits")
+WHILE = Prim("while", None, "*inits")
+TAPE_POP = Prim("tape_pop", None, "tape")
+for _p in (IF, FOR, WHILE, TAPE_POP):
+    _p.rule_kind = "structured"
+
+MAX_UNROLL = 100000
+
+
+class SymbolicRange:
+    """``range(start, stop, step)`` where some bound is only known at run time."""
+
+    def __init__(self, start, stop, step):
+        self.start, self.stop, self.step = start, stop, step
+
+
+class Fallback(Exception):
+    """A loop body needs Python state a loop op cannot carry: unroll it instead."""
+
+
+def assigned_names(stmts):
+    """Names the statements assign, in order of first assignment (nested defs excluded)."""
+    out = []
+
+    def add(target):
+        for node in g.walk(target):
+            if isinstance(node, g.Name) and isinstance(node.ctx, g.Store) and node.id not in out:
+                out.append(node.id)
+
+    def visit(node):
+        if isinstance(node, (g.FunctionDef, g.Lambda, g.ClassDef)):
+            if isinstance(node, (g.FunctionDef, g.ClassDef)) and node.name not in out:
+                out.append(node.name)
+            return
+        if isinstance(node, g.Assign):
+            for t in node.targets:
+                add(t)
+        elif isinstance(node, (g.AugAssign, g.AnnAssign)):
+            add(node.target)
+        elif isinstance(node, g.For):
+            add(node.target)
+        for child in g.iter_child_nodes(node):
+            visit(child)
+
+    for s in stmts:
+        visit(s)
+    return out
+
+
+def always_returns(stmts):
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, g.Return):
+        return True
+    if isinstance(last, g.If):
+        return always_returns(last.body) and always_returns(last.orelse)
+    return False
+
+
+def contains_return(stmts):
+    for s in stmts:
+        for node in g.walk(s):
+            if isinstance(node, g.Return):
+                return True
+    return False
+
+
+def yieldable(value):
+    return isinstance(value, ir.Value) or (is_literal(value) and not isinstance(value, (str, type)))
+
+
+def leaves(value):
+    """Flatten nested tuples into leaves, with a function that rebuilds the structure."""
+    if isinstance(value, tuple):
+        parts = [leaves(v) for v in value]
+        flat = [x for p in parts for x in p[0]]
+
+        def rebuild(items, parts=parts):
+            out, i = [], 0
+            for p_flat, p_rebuild in parts:
+                out.append(p_rebuild(items[i:i + len(p_flat)]))
+                i += len(p_flat)
+            return tuple(out)
+        return flat, rebuild
+    return [value], lambda items: items[0]
+
+
+class ControlFlow:
+    """Mixin for the Lowerer: statements that steer control."""
+
+    jump = None                 # 'break' / 'continue' pending in an unrolled loop
+    in_tensor_branch = False    # lowering a branch of an `if` on a Tensor
+    in_loop_op = False          # lowering the body of a loop op (no break/continue/return)
+
+    def child(self, env):
+        sub = type(self)(self.ctx, self.src, self.fn, env, self.loc_override, self.role)
+        sub.in_tensor_branch = self.in_tensor_branch
+        sub.in_loop_op = self.in_loop_op
+        return sub
+
+    def body(self, stmts):
+        for k, stmt in enumerate(stmts):
+            if self.returned or self.jump:
+                return
+            if isinstance(stmt, g.If):
+                if self.lower_if(stmt, stmts[k + 1:]):
+                    return
+                continue
+            self.stmt(stmt)
+
+    # -- if ---------------------------------------------------------------------------------
+    def stmt_If(self, node):
+        self.lower_if(node, [])
+
+    def lower_if(self, node, rest):
+        """Lower an if statement; True when it also consumed the statements after it."""
+        self.node_loc = node
+        test = self.expr(node.test)
+        if not isinstance(test, ir.Value):
+            self.body(node.body if test else node.orelse)
+            return False
+        return self.tensor_if(node, test, list(rest))
+
+    def tensor_if(self, node, test, rest):
+        if self.in_loop_op and (contains_return(node.body) or contains_return(node.orelse)):
+            raise Fallback("return in a loop")
+        then_s, else_s = list(node.body), list(node.orelse)
+        t_ret, e_ret = always_returns(then_s), always_returns(else_s)
+        consumed = t_ret or e_ret
+        if t_ret and not e_ret:
+            else_s += rest
+        elif e_ret and not t_ret:
+            then_s += rest
+        if not consumed and (contains_return(then_s) or contains_return(else_s)):
+            raise self.error(node, "a `return` inside an `if` on a Tensor must end its branch",
+                             hint="assign the result to a variable and return it after the if")
+        branches = []
+        for stmts in (then_s, else_s):
+            sub = self.child(dict(self.env))
+            sub.in_tensor_branch = True
+            snapshot = _list_snapshot(self.env)
+            with self.ctx.region() as ops:
+                sub.body(stmts)
+            if _restore_lists(snapshot):
+                raise self.error(node, "a Python list changed inside an `if` on a Tensor value",
+                                 hint="build the list outside the branch, or use np.where")
+            branches.append((ops, sub))
+        (then_ops, a), (else_ops, b) = branches
+        if consumed:
+            ra = a.result if a.returned else None
+            rb = b.result if b.returned else None
+            flat_a, rebuild = leaves(ra)
+            flat_b, _ = leaves(rb)
+            if len(flat_a) != len(flat_b):
+                raise self.error(node, "the branches of this `if` return different structures",
+                                 hint="return tuples of the same length from both branches")
+            results = self.emit_if(node, test, then_ops, else_ops, [("out", x, y) for x, y in zip(flat_a, flat_b)])
+            self.result, self.returned = rebuild(results), True
+            return True
+        pairs = []
+        for name in assigned_names(then_s + else_s):
+            va, vb = a.env.get(name, _MISSING), b.env.get(name, _MISSING)
+            if va is _MISSING or vb is _MISSING:
+                self.env.pop(name, None)       # defined on one path only
+                continue
+            if va is vb:
+                self.env[name] = va
+                continue
+            flat_a, rebuild = leaves(va)
+            flat_b, _ = leaves(vb)
+            if len(flat_a) != len(flat_b):
+                raise self.error(node, "`%s` has a different structure in each branch" % name)
+            pairs.append((name, flat_a, flat_b, rebuild))
+        flat = [(name, x, y) for name, fa, fb, _ in pairs for x, y in zip(fa, fb)]
+        results = self.emit_if(node, test, then_ops, else_ops, flat)
+        i = 0
+        for name, fa, fb, rebuild in pairs:
+            self.env[name] = rebuild(results[i:i + len(fa)])
+            i += len(fa)
+        return False
+
+    def emit_if(self, node, test, then_ops, else_ops, triples):
+        for name, x, y in triples:
+            for v in (x, y):
+                if not yieldable(v):
+                    raise self.error(node, "`%s` is a %s in a branch of an `if` on a Tensor; only "
+                                     "Tensors and numbers can differ between branches"
+                                     % (name, type(v).__name__))
+        results = [ir.Value(name if name != "out" else None) for name, _, _ in triples]
+        then_b = ir.Block(then_ops, [], [self.operand(x, node) for _, x, _ in triples])
+        else_b = ir.Block(else_ops, [], [self.operand(y, node) for _, _, y in triples])
+        self.ctx.ops.append(ir.Op(IF, [test], None, self.loc(node), self.role,
+                                  blocks=[then_b, else_b], results=results))
+        return results
+
+    # -- for --------------------------------------------------------------------------------
+    def stmt_For(self, node):
+        if node.orelse:
+            raise self.error(node, "`for ... else` is not supported", hint="use a flag variable")
+        iterable = self.expr(node.iter)
+        if isinstance(iterable, (range, SymbolicRange)) and isinstance(node.target, g.Name):
+            try:
+                return self.loop_op(node, iterable)
+            except Fallback as why:
+                if isinstance(iterable, SymbolicRange):
+                    raise self.error(node, "this loop over a range known only at run time needs "
+                                     "Python state a loop can't carry (%s)" % why,
+                                     hint="loop over a constant range, or carry only Tensors and numbers")
+        if isinstance(iterable, ir.Value):
+            raise self.error(node, "cannot iterate over a Tensor directly",
+                             hint="loop over range(x.shape[0]) and index x[i]")
+        if isinstance(iterable, SymbolicRange):
+            raise self.error(node, "unpacking the index of a run-time range is not supported")
+        self.unroll(node, iterable)
+
+    def unroll(self, node, iterable):
+        for count, item in enumerate(iterable):
+            if count > MAX_UNROLL:
+                raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+            self.assign(node.target, item)
+            self.body(node.body)
+            if self.returned:
+                return
+            if self.jump == "break":
+                self.jump = None
+                break
+            self.jump = None
+
+    def loop_op(self, node, rng):
+        """A ``for`` op over ``rng``; raises Fallback when the body needs unrolling."""
+        target = node.target.id
+        names = [n for n in assigned_names(node.body) if n != target]
+        carried = [n for n in names if n in self.env]
+        inits = []
+        for n in carried:
+            if not yieldable(self.env[n]):
+                raise Fallback("`%s` is a %s" % (n, type(self.env[n]).__name__))
+            inits.append(self.operand(self.env[n], node))
+        index = ir.Value(target)
+        args = [ir.Value(n) for n in carried]
+        env = dict(self.env)
+        env[target] = index
+        env.update(zip(carried, args))
+        sub = self.child(env)
+        sub.in_loop_op = True
+        sub.in_tensor_branch = False
+        snapshot = _list_snapshot(self.env)
+        mark = len(self.ctx.ops)
+        with self.ctx.region() as ops:
+            try:
+                sub.body(node.body)
+            finally:
+                changed = _restore_lists(snapshot)
+        if changed:
+            raise Fallback("a Python list changes in the loop")
+        yields = []
+        for n in carried:
+            if not yieldable(sub.env.get(n)):
+                raise Fallback("`%s` becomes a %s" % (n, type(sub.env.get(n)).__name__))
+            yields.append(self.operand(sub.env[n], node))
+        assert len(self.ctx.ops) == mark
+        bounds = [rng.start, rng.stop, rng.step]
+        results = [ir.Value(n) for n in carried]
+        op = ir.Op(FOR, [self.operand(b, node) for b in bounds] + inits, None, self.loc(node), self.role,
+                   blocks=[ir.Block(ops, [index] + args, yields)], results=results)
+        self.ctx.ops.append(op)
+        for n, r in zip(carried, results):
+            self.env[n] = r
+        for n in names:
+            if n not in carried:
+                self.loop_locals[n] = self.loc(node)
+
+    # -- while ------------------------------------------------------------------------------
+    def stmt_While(self, node):
+        if node.orelse:
+            raise self.error(node, "`while ... else` is not supported", hint="use a flag variable")
+        with self.ctx.region() as probe:
+            test = self.expr(node.test)
+        if not isinstance(test, ir.Value):
+            self.ctx.ops.extend(probe)
+            return self.unroll_while(node, test)
+        try:
+            return self.while_op(node)
+        except Fallback as why:
+            raise self.error(node, "this `while` on a Tensor needs Python state a loop can't carry (%s)"
+                             % why, hint="carry only Tensors and numbers through the loop") from None
+
+    def unroll_while(self, node, test):
+        count = 0
+        while test:
+            count += 1
+            if count > MAX_UNROLL:
+                raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+            self.body(node.body)
+            if self.returned:
+                return
+            if self.jump == "break":
+                self.jump = None
+                return
+            self.jump = None
+            test = self.expr(node.test)
+            if isinstance(test, ir.Value):
+                raise self.error(node, "this loop's condition became a Tensor value after %d iterations"
+                                 % count, hint="use a Tensor condition from the start, or a Python counter")
+
+    def while_op(self, node):
+        names = assigned_names(node.body)
+        carried = [n for n in names if n in self.env]
+        inits = []
+        for n in carried:
+            if not yieldable(self.env[n]):
+                raise Fallback("`%s` is a %s" % (n, type(self.env[n]).__name__))
+            inits.append(self.operand(self.env[n], node))
+        args = [ir.Value(n) for n in carried]
+        env = dict(self.env)
+        env.update(zip(carried, args))
+        sub = self.child(env)
+        sub.in_loop_op = True
+        with self.ctx.region() as cond_ops:
+            cond = sub.expr(node.test)
+        snapshot = _list_snapshot(self.env)
+        with self.ctx.region() as body_ops:
+            try:
+                sub.body(node.body)
+            finally:
+                changed = _restore_lists(snapshot)
+        if changed:
+            raise Fallback("a Python list changes in the loop")
+        yields = []
+        for n in carried:
+            if not yieldable(sub.env.get(n)):
+                raise Fallback("`%s` becomes a %s" % (n, type(sub.env.get(n)).__name__))
+            yields.append(self.operand(sub.env[n], node))
+        results = [ir.Value(n) for n in carried]
+        op = ir.Op(WHILE, inits, None, self.loc(node), self.role,
+                   blocks=[ir.Block(cond_ops, args, [self.operand(cond, node)]),
+                           ir.Block(body_ops, args, yields)], results=results)
+        self.ctx.ops.append(op)
+        for n, r in zip(carried, results):
+            self.env[n] = r
+
+    # -- break / continue -------------------------------------------------------------------
+    def stmt_Break(self, node):
+        self._jump(node, "break")
+
+    def stmt_Continue(self, node):
+        self._jump(node, "continue")
+
+    def _jump(self, node, kind):
+        if self.in_loop_op:
+            raise Fallback(kind)
+        if self.in_tensor_branch:
+            raise self.error(node, "`%s` under an `if` on a Tensor value is not supported" % kind,
+                             hint="loop over a range known when compiling, with a condition known "
+                                  "when compiling, or compute a mask with np.where")
+        self.jump = kind
+
+
+def contains_break(stmts):
+    return any(isinstance(n, (g.Break, g.Continue)) for s in stmts for n in g.walk(s))
+
+
+_MISSING = object()
+
+
+def _list_snapshot(env):
+    return [(v, list(v)) for v in env.values() if isinstance(v, list)]
+
+
+def _restore_lists(snapshot):
+    """Put lists back as they were; say whether any had changed."""
+    changed = False
+    for lst, items in snapshot:
+        if len(lst) != len(items) or any(a is not b for a, b in zip(lst, items)):
+            changed = True
+            lst[:] = items
+    return changed

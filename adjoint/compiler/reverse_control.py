@@ -1,0 +1,205 @@
+"""Reverse mode through structured control flow.
+
+``if``: the reverse sweep is an ``if`` on the same condition; each branch turns the adjoints of
+the results into adjoints of the values the branch read from outside (zeros where the other
+branch contributed and this one did not).
+
+``for`` / ``while``: the forward loop appends, at the end of each iteration, the values its
+reverse needs to a tape (``_tape1.append((h, a))``); the reverse sweep is a loop over the same
+iterations backwards (``for t in reversed(range(n))`` / ``for _ in range(len(_tape1))``) that
+pops them (freeing memory as it goes), carries the adjoints of the loop-carried variables, and
+accumulates the adjoints of values the body read from outside the loop.
+"""
+from . import ir
+from .control import FOR, IF, TAPE_POP
+from .lower import _P
+
+
+def reverse_structured(ctx, op, adjoints, active, in_loop):
+    if op.prim is IF:
+        _reverse_if(ctx, op, adjoints, active, in_loop)
+    else:
+        _reverse_loop(ctx, op, adjoints, active)
+
+
+def _results_adjoints(op, adjoints, active, results):
+    """The summed adjoint of each result (None for results no gradient reaches)."""
+    out = []
+    for r in results:
+        if r in active:
+            out.append(adjoints.total(r, op.loc))
+        else:
+            adjoints.parts.pop(r, None)
+            out.append(None)
+    return out
+
+
+def _reverse_block(ctx, op, block_ops, seeds, active, in_loop):
+    """Reverse ``block_ops`` from ``seeds`` [(value, adjoint)]; returns (ops, {outer value: total})."""
+    from .reverse import Adjoints, reverse_ops
+    with ctx.region() as rops:
+        badj = Adjoints(ctx)
+        for value, grad in seeds:
+            if grad is not None and isinstance(value, ir.Value) and value in active:
+                badj.add(value, grad)
+        reverse_ops(ctx, block_ops, badj, active, in_loop)
+        totals = {}
+        for v in list(badj.parts):
+            total = badj.total(v, op.loc)
+            if total is not None:
+                totals[v] = total
+    return rops, totals
+
+
+def _reverse_if(ctx, op, adjoints, active, in_loop):
+    dres = _results_adjoints(op, adjoints, active, op.results)
+    if all(d is None for d in dres):
+        return
+    branches = [_reverse_block(ctx, op, block.ops, list(zip(block.yields, dres)), active, in_loop)
+                for block in op.blocks]
+    if in_loop:
+        _export_branch_values(op, branches)
+    targets = []
+    for _, totals in branches:
+        targets.extend(v for v in totals if v not in targets)
+    blocks = []
+    for rops, totals in branches:
+        yields = []
+        with ctx.into(rops):
+            for v in targets:
+                total = totals.get(v)
+                if total is None:
+                    total = ctx.emit(_P().zeros_like, [v], op.loc, "grad")
+                yields.append(_operand(total))
+        blocks.append(ir.Block(rops, [], yields))
+    results = [_adjoint_value(v) for v in targets]
+    ctx.ops.append(ir.Op(IF, [op.args[0]], None, op.loc, "grad", blocks=blocks, results=results))
+    for v, r in zip(targets, results):
+        adjoints.add(v, r)
+
+
+def _export_branch_values(op, branches):
+    """Inside a loop, values a reverse branch reads from its forward branch become results of
+    the forward ``if`` (None on the other path), so the tape can save them every iteration."""
+    for k, (rops, totals) in enumerate(branches):
+        inner = {r for o in ir.walk(op.blocks[k].ops) for r in o.results}
+        needed = [v for v in _referenced(rops, totals.values()) if v in inner]
+        mapping = {}
+        for v in needed:
+            r = ir.Value(v.name)
+            r.op = op
+            op.results.append(r)
+            for j, block in enumerate(op.blocks):
+                block.yields.append(v if j == k else ir.Const(None))
+            mapping[v] = r
+        _substitute(rops, mapping)
+        for key in list(totals):
+            totals[key] = mapping.get(totals[key], totals[key])
+
+
+def _reverse_loop(ctx, op, adjoints, active):
+    is_for = op.prim is FOR
+    body = op.blocks[-1]
+    index = body.args[0] if is_for else None
+    carried = body.args[1:] if is_for else body.args
+    inits = op.args[3:] if is_for else op.args
+    dres = _results_adjoints(op, adjoints, active, op.results)
+    if all(d is None for d in dres):
+        return
+    keep = [k for k, a in enumerate(carried) if a in active]
+    dcarry_in = [_adjoint_value(carried[k]) for k in keep]
+    seeds = [(body.yields[k], d) for k, d in zip(keep, dcarry_in)]
+    rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True)
+    dcarry_out = [totals.pop(carried[k], None) for k in keep]
+    outer = [v for v in totals if v not in carried and v is not index]
+    acc_in = [_adjoint_value(v) for v in outer]
+    with ctx.into(rops):
+        for j, k in enumerate(keep):
+            if dcarry_out[j] is None:
+                dcarry_out[j] = ctx.emit(_P().zeros_like, [carried[k]], op.loc, "grad")
+        acc_out = [ctx.emit(_P().add, [a, _operand(totals[v])], op.loc, "grad")
+                   for a, v in zip(acc_in, outer)]
+    for a, v in zip(acc_out, outer):
+        a.adjoint_of = v
+
+    # What the reverse body reads from the forward body is saved on a tape, once per iteration.
+    defined = set(body.args) | {r for o in body.ops for r in o.results}
+    saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
+    saved.sort(key=_definition_order(body))
+    rindex = ir.Value(index.name if index is not None else None)
+    restored = [ir.Value(v.name) for v in saved]
+    mapping = dict(zip(saved, restored))
+    if index is not None:
+        mapping[index] = rindex
+    _substitute(rops, mapping)
+    dcarry_out = [mapping.get(v, v) for v in dcarry_out]
+    tape = ir.Value("_tape")
+    tape.op = op
+    op.attrs["saved"], op.attrs["tape"] = saved, tape
+    if saved:
+        rops.insert(0, ir.Op(TAPE_POP, [tape], None, op.loc, "grad", results=restored))
+
+    # Initial adjoints: of the loop's results (zeros where none reached them), of outer values.
+    dinit = []
+    for k in keep:
+        d = dres[k]
+        if d is None:
+            d = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
+        dinit.append(_operand(d))
+    acc_init = [ctx.emit(_P().zeros_like, [v], op.loc, "grad") for v in outer]
+    for z, v in zip(acc_init, outer):
+        z.adjoint_of = v
+    bounds = op.args[:3] if is_for else [ir.Const(None)] * 3
+    results = [_adjoint_value(inits[k]) if isinstance(inits[k], ir.Value) else ir.Value() for k in keep]
+    results += [_adjoint_value(v) for v in outer]
+    rev = ir.Op(FOR, list(bounds) + dinit + acc_init, None, op.loc, "grad",
+                blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [_operand(d) for d in dcarry_out] + acc_out)],
+                results=results)
+    rev.attrs["reverse"], rev.attrs["tape"] = True, tape
+    rev.attrs["from_while"] = not is_for
+    ctx.ops.append(rev)
+    for k, r in zip(keep, results):
+        if isinstance(inits[k], ir.Value) and inits[k] in active:
+            adjoints.add(inits[k], r)
+    for v, r in zip(outer, results[len(keep):]):
+        adjoints.add(v, r)
+
+
+def _adjoint_value(v):
+    d = ir.Value()
+    d.adjoint_of = v
+    return d
+
+
+def _operand(v):
+    return v if isinstance(v, (ir.Value, ir.Const)) else ir.Const(v)
+
+
+def _referenced(ops, extra=()):
+    """Values read by ``ops`` (at any depth) and by ``extra``, in first-use order."""
+    seen = []
+    for op in ops:
+        for v in ir.used_values(op):
+            if v not in seen:
+                seen.append(v)
+    for v in extra:
+        if isinstance(v, ir.Value) and v not in seen:
+            seen.append(v)
+    return seen
+
+
+def _definition_order(block):
+    order = {v: i for i, v in enumerate(block.args)}
+    for i, o in enumerate(block.ops):
+        for r in o.results:
+            order[r] = len(block.args) + i
+    return lambda v: order[v]
+
+
+def _substitute(ops, mapping):
+    if not mapping:
+        return
+    for op in ir.walk(ops):
+        op.args = [mapping.get(a, a) if isinstance(a, ir.Value) else a for a in op.args]
+        for block in op.blocks:
+            block.yields = [mapping.get(y, y) if isinstance(y, ir.Value) else y for y in block.yields]
