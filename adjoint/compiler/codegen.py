@@ -318,7 +318,7 @@ class _Emitter:
         """Assign yielded values to the results' names (one tuple assignment when several)."""
         targets, values = [], []
         for y, r in zip(block.yields, results):
-            if isinstance(y, ir.Value) and self.names.get(y) == self.name_of(r):
+            if isinstance(y, ir.Value) and self.name_of(y) == self.name_of(r):
                 continue
             targets.append(self.name_of(r))
             values.append(self.arg(y))
@@ -350,9 +350,11 @@ class _Emitter:
         is_while = op.prim.name == "while"
         carried = body.args if is_while else body.args[1:]
         inits = op.args if is_while else op.args[3:]
-        targets = [self.name_of(r) for r in op.results]
-        if targets:
-            values = [self.arg(a) for a in inits]
+        pairs = [(self.name_of(r), a) for r, a in zip(op.results, inits)
+                 if not (isinstance(a, ir.Value) and self.name_of(a) == self.name_of(r))]
+        if pairs:
+            targets = [t for t, _ in pairs]
+            values = [self.arg(a) for _, a in pairs]
             if len(targets) == 1:
                 self.assign(depth, targets, values[0])
             else:

@@ -21,12 +21,9 @@ _REFUSED = {
     g.ClassDef: ("class definitions", "define the class outside construct"),
     g.Import: ("import", "import at module level"),
     g.ImportFrom: ("import", "import at module level"),
-    g.Lambda: ("lambda", "not supported yet: define the function at module level with def"),
-    g.ListComp: ("list comprehensions", "not supported yet: build the list with a for loop"),
     g.SetComp: ("set comprehensions", "build the collection with a for loop"),
     g.DictComp: ("dict comprehensions", "build the collection with a for loop"),
     g.GeneratorExp: ("generator expressions", "build a tuple with a for loop"),
-    g.FunctionDef: ("nested function definitions", "not supported yet: define the function at module level"),
 }
 
 

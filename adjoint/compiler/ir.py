@@ -113,6 +113,8 @@ def walk(ops):
 def used_values(op):
     """Values an op reads: its arguments and, for structured ops, what its blocks read and yield."""
     out = op.values()
+    if op.attrs.get("reverse"):
+        out.append(op.attrs["tape"])
     for block in op.blocks:
         for inner in block.ops:
             out.extend(used_values(inner))

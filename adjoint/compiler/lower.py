@@ -39,6 +39,9 @@ PURE_BUILTINS = {len, range, min, max, abs, int, float, bool, tuple, list, dict,
                  isinstance, issubclass, getattr, hasattr, round, sum, sorted, reversed, str, repr,
                  type, slice, all, any, divmod, pow, callable, id, map, filter, hash}
 
+# Builtins that only rearrange Python containers: fine when the elements are Tensor values.
+CONTAINER_BUILTINS = {enumerate, zip, list, tuple, reversed, dict, iter, len, isinstance}
+
 MAX_DEPTH = 64
 
 
@@ -112,7 +115,10 @@ class Lowerer(ControlFlow):
 
     # -- entry ------------------------------------------------------------------------------
     def run(self):
-        self.body(self.src.node.body)
+        return self.run_body(self.src.node.body)
+
+    def run_body(self, stmts):
+        self.body(stmts)
         return self.result
 
     def loc(self, node):
@@ -345,10 +351,47 @@ class Lowerer(ControlFlow):
 
     def expr_IfExp(self, node):
         test = self.expr(node.test)
-        if isinstance(test, ir.Value):
-            raise self.error(node, "a conditional expression on a Tensor value is not supported yet",
-                             hint="use np.where(cond, a, b) or ops.select")
-        return self.expr(node.body if test else node.orelse)
+        if not isinstance(test, ir.Value):
+            return self.expr(node.body if test else node.orelse)
+        # `a if cond else b` on a Tensor: an if op with one result; only the taken side runs.
+        values = []
+        for branch in (node.body, node.orelse):
+            sub = self.child(self.env)
+            with self.ctx.region() as ops:
+                values.append((ops, sub.expr(branch)))
+        (then_ops, a), (else_ops, b) = values
+        return self.emit_if(node, test, then_ops, else_ops, [("_", a, b)])[0]
+
+    def expr_ListComp(self, node):
+        """``[f(x) for x in xs if c]`` over Python iterables: built now, element by element."""
+        out = []
+        self._comprehend(node, node.generators, dict(self.env), out)
+        return out
+
+    def _comprehend(self, node, generators, env, out):
+        gen, rest = generators[0], generators[1:]
+        iterable = self.child(env).expr(gen.iter)
+        if isinstance(iterable, (ir.Value, SymbolicRange)):
+            raise self.error(node, "a comprehension over a Tensor or a run-time range is not supported",
+                             hint="use a for loop over range(...)")
+        for item in iterable:
+            sub = self.child(dict(env))
+            sub.assign(gen.target, item)
+            if not all(_known_true(sub, sub.expr(c), c) for c in gen.ifs):
+                continue
+            if rest:
+                self._comprehend(node, rest, sub.env, out)
+            else:
+                out.append(sub.expr(node.elt))
+
+    def stmt_FunctionDef(self, node):
+        if node.decorator_list:
+            raise self.error(node, "decorated nested functions are not supported",
+                             hint="define the function at module level")
+        self.env[node.name] = LocalFunction(self, node, node.name)
+
+    def expr_Lambda(self, node):
+        return LocalFunction(self, node, "<lambda>")
 
     def expr_JoinedStr(self, node):
         parts = []
@@ -382,6 +425,8 @@ class Lowerer(ControlFlow):
         """Call ``func`` on abstract arguments: emit, fold, or inline."""
         if isinstance(func, BoundMethod):
             return self.inline(func.fn, [func.self_value] + list(args), kwargs, node)
+        if isinstance(func, LocalFunction):
+            return func.call(args, kwargs, node)
         if isinstance(func, ir.Value):
             raise self.error(node, "calling a Tensor value is not supported")
         if isinstance(func, Prim):
@@ -401,6 +446,10 @@ class Lowerer(ControlFlow):
             return special(self, args, kwargs, node)
         if func in PURE_BUILTINS and not has_values:
             return self.run_now(func, args, kwargs, node)
+        if isinstance(getattr(func, "__self__", None), (list, dict, set)):
+            return self.run_now(func, args, kwargs, node)      # xs.append(h): Python bookkeeping
+        if func in CONTAINER_BUILTINS and not any(isinstance(a, ir.Value) for a in args):
+            return self.run_now(func, args, kwargs, node)      # enumerate((x, y)), zip(...)
         from ..nn.cell import Cell
         if isinstance(func, Cell):
             return self.inline(type(func).construct, [func] + list(args), kwargs, node)
@@ -496,6 +545,50 @@ class Lowerer(ControlFlow):
             return inner.run()
         finally:
             self.ctx.depth -= 1
+
+
+class LocalFunction:
+    """A def or lambda inside the code being compiled; calling it lowers its body in place,
+    seeing the enclosing function's variables as they are at the call."""
+
+    def __init__(self, lowerer, node, name):
+        self.lowerer, self.node, self.name = lowerer, node, name
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+            raise lowerer.error(node, "nested functions with *args, **kwargs or keyword-only "
+                                "parameters are not supported", hint="use plain parameters")
+        self.params = [a.id for a in args.args]
+        self.defaults = [lowerer.expr(d) for d in args.defaults]
+
+    def call(self, args, kwargs, node):
+        outer = self.lowerer
+        n_required = len(self.params) - len(self.defaults)
+        bound = dict(zip(self.params[n_required:], self.defaults))
+        if len(args) > len(self.params):
+            raise outer.error(node, "%s() takes %d arguments but %d were given"
+                              % (self.name, len(self.params), len(args)))
+        bound.update(zip(self.params, args))
+        for k, v in kwargs.items():
+            if k not in self.params:
+                raise outer.error(node, "%s() got an unexpected keyword argument '%s'" % (self.name, k))
+            bound[k] = v
+        missing = [p for p in self.params if p not in bound]
+        if missing:
+            raise outer.error(node, "%s() missing argument(s): %s" % (self.name, ", ".join(missing)))
+        env = dict(outer.env)
+        env.update(bound)
+        sub = outer.child(env)
+        sub.in_loop_op = sub.in_tensor_branch = False
+        if isinstance(self.node, g.Lambda):
+            return sub.expr(self.node.body)
+        return sub.run_body(self.node.body)
+
+
+def _known_true(lowerer, value, node):
+    if isinstance(value, ir.Value):
+        raise lowerer.error(node, "a comprehension condition on a Tensor value is not supported",
+                            hint="use np.where, or a for loop with an if")
+    return bool(value)
 
 
 _NOFOLD = object()
@@ -600,5 +693,17 @@ def _special_range(lowerer, args, kwargs, node):
     return SymbolicRange(start, stop, step)
 
 
-SPECIAL_CALLS = {id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance,
+def _special_sum(lowerer, args, kwargs, node):
+    """``sum(values)`` of a Python list of Tensors: added up one by one."""
+    if not args or isinstance(args[0], ir.Value) or not _has_values(list(args[0])):
+        if args and isinstance(args[0], ir.Value):
+            raise lowerer.error(node, "use np.sum or ops.sum to sum a Tensor")
+        return lowerer.run_now(sum, args, kwargs, node)
+    total = args[1] if len(args) > 1 else 0
+    for item in args[0]:
+        total = lowerer.apply(operator.add, [total, item], {}, node)
+    return total
+
+
+SPECIAL_CALLS = {id(sum): _special_sum, id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance,
                  id(range): _special_range}

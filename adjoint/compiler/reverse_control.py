@@ -124,6 +124,7 @@ def _reverse_loop(ctx, op, adjoints, active):
 
     # What the reverse body reads from the forward body is saved on a tape, once per iteration.
     defined = set(body.args) | {r for o in body.ops for r in o.results}
+    defined |= {o.attrs["tape"] for o in body.ops if "tape" in o.attrs and not o.attrs.get("reverse")}
     saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
     saved.sort(key=_definition_order(body))
     rindex = ir.Value(index.name if index is not None else None)
@@ -191,7 +192,7 @@ def _referenced(ops, extra=()):
 def _definition_order(block):
     order = {v: i for i, v in enumerate(block.args)}
     for i, o in enumerate(block.ops):
-        for r in o.results:
+        for r in o.results + ([o.attrs["tape"]] if "tape" in o.attrs else []):
             order[r] = len(block.args) + i
     return lambda v: order[v]
 
@@ -201,5 +202,7 @@ def _substitute(ops, mapping):
         return
     for op in ir.walk(ops):
         op.args = [mapping.get(a, a) if isinstance(a, ir.Value) else a for a in op.args]
+        if op.attrs.get("reverse"):
+            op.attrs["tape"] = mapping.get(op.attrs["tape"], op.attrs["tape"])
         for block in op.blocks:
             block.yields = [mapping.get(y, y) if isinstance(y, ir.Value) else y for y in block.yields]

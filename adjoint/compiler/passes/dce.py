@@ -15,6 +15,8 @@ def _needs(op):
     for block in op.blocks:
         out.extend(y for y in block.yields if isinstance(y, ir.Value))
     out.extend(op.attrs.get("saved", ()))
+    if op.attrs.get("reverse"):
+        out.append(op.attrs["tape"])
     return out
 
 

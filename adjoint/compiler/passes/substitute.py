@@ -16,6 +16,8 @@ def substitute(func, mapping):
         op.args = [resolve(mapping, a) for a in op.args]
         for block in op.blocks:
             block.yields = [resolve(mapping, y) for y in block.yields]
+        if op.attrs.get("reverse"):
+            op.attrs["tape"] = resolve(mapping, op.attrs["tape"])
         if "saved" in op.attrs:
             op.attrs["saved"] = [resolve(mapping, v) for v in op.attrs["saved"]]
     func.outputs = [resolve(mapping, o) for o in func.outputs]
