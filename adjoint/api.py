@@ -71,3 +71,7 @@ def show(target, *params, get_all=False, get_by_list=False, sens_param=False, ir
     text = gradfn.ir if ir else gradfn.source
     print(text, file=file or sys.stdout)
     return text
+
+
+# Inside compiled code, making a gradient function happens while compiling.
+grad._adjoint_static = value_and_grad._adjoint_static = True

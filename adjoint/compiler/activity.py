@@ -34,6 +34,9 @@ def _varied(ops, varied):
             for arg, r in zip(carried, op.results):
                 if arg in varied:
                     varied.add(r)
+        elif name == "bprop_call":
+            if any(v in varied for v in op.values()):
+                varied.update(op.results)
         elif op.prim.nondiff:
             continue
         elif any(v in varied for v in op.values()):

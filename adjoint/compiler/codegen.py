@@ -108,7 +108,7 @@ class _Emitter:
     def _name_structured(self, op):
         """Results, block arguments and (where safe) yielded values of a structured op share
         one Python name, so the generated loop reads like the user's."""
-        if op.prim.name == "if":
+        if op.prim.name in ("if", "bprop_call"):
             for k, r in enumerate(op.results):
                 for block in op.blocks:
                     self._coalesce(block, block.yields[k], r, arg=None)
@@ -303,6 +303,9 @@ class _Emitter:
             name = op.prim.name
             if name == "if":
                 self.emit_if(op, depth)
+            elif name == "bprop_call":
+                self.block(op.blocks[0].ops, depth)
+                self.finish_block(op.blocks[0], op.results, depth)
             elif name in ("for", "while"):
                 self.emit_loop(op, depth)
             elif name == "tape_pop":

@@ -19,7 +19,8 @@ IF = Prim("if", None, "cond")
 FOR = Prim("for", None, "start, stop, step, *inits")
 WHILE = Prim("while", None, "*inits")
 TAPE_POP = Prim("tape_pop", None, "tape")
-for _p in (IF, FOR, WHILE, TAPE_POP):
+CUSTOM = Prim("bprop_call", None, "*args")     # a Cell call whose gradient its bprop gives
+for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM):
     _p.rule_kind = "structured"
 
 MAX_UNROLL = 100000

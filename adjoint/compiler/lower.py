@@ -427,6 +427,13 @@ class Lowerer(ControlFlow):
             return self.inline(func.fn, [func.self_value] + list(args), kwargs, node)
         if isinstance(func, LocalFunction):
             return func.call(args, kwargs, node)
+        from ..gradfn import GradFunction
+        from ..ops.composite import GradOperation
+        if isinstance(func, GradFunction):
+            from .higher import inline_gradient
+            return inline_gradient(self, func, args, kwargs, node)
+        if isinstance(func, GradOperation) and not _has_values(args):
+            return self.run_now(func, args, kwargs, node)
         if isinstance(func, ir.Value):
             raise self.error(node, "calling a Tensor value is not supported")
         if isinstance(func, Prim):
@@ -452,6 +459,8 @@ class Lowerer(ControlFlow):
             return self.run_now(func, args, kwargs, node)      # enumerate((x, y)), zip(...)
         from ..nn.cell import Cell
         if isinstance(func, Cell):
+            if callable(getattr(type(func), "bprop", None)):
+                return self.bprop_call(func, args, kwargs, node)
             return self.inline(type(func).construct, [func] + list(args), kwargs, node)
         if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
             return self.inline(func.__func__, [func.__self__] + list(args), kwargs, node)
@@ -474,6 +483,21 @@ class Lowerer(ControlFlow):
         operands = [ir.Const(func)] + [self.operand(a, node) for a in args]
         operands += [self.operand(v, node) for v in kwargs.values()]
         return self.ctx.emit(_P().call, operands, self.loc(node), self.role, kwnames=tuple(kwargs))
+
+    def bprop_call(self, cell, args, kwargs, node):
+        """A Cell with a ``bprop`` method: its construct runs as usual; its gradient is bprop's."""
+        from .control import CUSTOM, leaves
+        if kwargs:
+            raise self.error(node, "call a Cell that has a bprop with positional arguments only")
+        with self.ctx.region() as ops:
+            result = self.inline(type(cell).construct, [cell] + list(args), {}, node)
+        flat, rebuild = leaves(result)
+        results = [ir.Value() for _ in flat]
+        op = ir.Op(CUSTOM, [self.operand(a, node) for a in args], None, self.loc(node), self.role,
+                   blocks=[ir.Block(ops, [], [self.operand(f, node) for f in flat])], results=results)
+        op.attrs["bprop"] = (cell, isinstance(result, tuple))
+        self.ctx.ops.append(op)
+        return rebuild(results)
 
     def run_now(self, func, args, kwargs, node):
         try:
@@ -684,6 +708,17 @@ def _special_isinstance(lowerer, args, kwargs, node):
     return isinstance(value, types_)
 
 
+def _special_super(lowerer, args, kwargs, node):
+    """``super().construct(x)`` inside a method: the class and self of the enclosing method."""
+    if args:
+        return lowerer.run_now(super, args, kwargs, node)
+    cls = lowerer.closure.get("__class__")
+    params = list(inspect.signature(lowerer.fn).parameters)
+    if cls is None or not params or params[0] not in lowerer.env:
+        raise lowerer.error(node, "super() without arguments works only in methods")
+    return super(cls, lowerer.env[params[0]])
+
+
 def _special_range(lowerer, args, kwargs, node):
     if not _has_values(args):
         return lowerer.run_now(range, args, kwargs, node)
@@ -705,5 +740,5 @@ def _special_sum(lowerer, args, kwargs, node):
     return total
 
 
-SPECIAL_CALLS = {id(sum): _special_sum, id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance,
+SPECIAL_CALLS = {id(super): _special_super, id(sum): _special_sum, id(print): _special_print, id(len): _special_len, id(isinstance): _special_isinstance,
                  id(range): _special_range}

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import SourceError
 from . import codegen, ir, names
 from .fence import check_function
+from .cache import array_paths
 from .frontend import parse_function
 from .lower import Context, Lowerer
 from .passes import optimize
@@ -80,7 +81,10 @@ def lower(fn, self_obj, args, kwargs=None):
         raise SourceError("%s: %s" % (src.qualname, exc), src.loc(src.node)) from None
     bound.apply_defaults()
     lowerer = Lowerer(ctx, src, fn, dict(bound.arguments))
-    result = lowerer.run()
+    if self_obj is not None and callable(getattr(type(self_obj), "bprop", None)):
+        result = lowerer.bprop_call(self_obj, call_args[1:], kwargs or {}, src.node)
+    else:
+        result = lowerer.run()
     outputs = list(result) if isinstance(result, tuple) else [result]
     outputs = [lowerer.operand(o, src.node) if not isinstance(o, ir.Value) else o for o in outputs]
     func = ir.Func(src.qualname, params, ir.Block(ctx.ops), outputs, isinstance(result, tuple))
@@ -99,6 +103,10 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     for w in weights:
         ctx.input_for(w, getattr(w, "name", None) or "weight")
     inputs = [obj for obj, _ in ctx.inputs.values()]
+    paths = array_paths(self_obj)
+    for obj, v in ctx.inputs.values():
+        if id(obj) in paths:       # name Parameters by where they live: self.lin.weight -> self_lin_weight
+            v.name = "_".join(["self"] + [str(p) for p in paths[id(obj)]])
     refs = [ctx.refs.get(id(obj), ("obj", obj)) for obj in inputs]
     input_values = [v for _, v in ctx.inputs.values()]
     for obj, v in ctx.inputs.values():
@@ -141,6 +149,7 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     compiled = Compiled(generated, inputs, ir_before, ir_after, request.layout,
                         time.perf_counter() - start, src.qualname)
     compiled.refs = refs
+    compiled.func, compiled.returns = adj, returns   # for inlining into a higher-order gradient
     return compiled
 
 

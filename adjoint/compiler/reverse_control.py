@@ -11,12 +11,14 @@ pops them (freeing memory as it goes), carries the adjoints of the loop-carried 
 accumulates the adjoints of values the body read from outside the loop.
 """
 from . import ir
-from .control import FOR, IF, TAPE_POP
+from .control import CUSTOM, FOR, IF, TAPE_POP
 from .lower import _P
 
 
 def reverse_structured(ctx, op, adjoints, active, in_loop):
-    if op.prim is IF:
+    if op.prim is CUSTOM:
+        _reverse_bprop(ctx, op, adjoints, active)
+    elif op.prim is IF:
         _reverse_if(ctx, op, adjoints, active, in_loop)
     else:
         _reverse_loop(ctx, op, adjoints, active)
@@ -106,6 +108,12 @@ def _reverse_loop(ctx, op, adjoints, active):
     dres = _results_adjoints(op, adjoints, active, op.results)
     if all(d is None for d in dres):
         return
+    if "tape" in op.attrs:
+        from ..errors import SourceError
+        raise SourceError("differentiating the gradient of a loop again (a higher derivative through "
+                          "a loop) is not supported yet", op.loc,
+                          hint="take higher derivatives of code without loops, or unroll the loop "
+                               "over a Python tuple")
     keep = [k for k, a in enumerate(carried) if a in active]
     dcarry_in = [_adjoint_value(carried[k]) for k in keep]
     seeds = [(body.yields[k], d) for k, d in zip(keep, dcarry_in)]
@@ -164,6 +172,37 @@ def _reverse_loop(ctx, op, adjoints, active):
             adjoints.add(inits[k], r)
     for v, r in zip(outer, results[len(keep):]):
         adjoints.add(v, r)
+
+
+def _reverse_bprop(ctx, op, adjoints, active):
+    """Inline the Cell's ``bprop(self, *inputs, out, dout)`` for the adjoints of its inputs."""
+    import inspect
+    from ..errors import SourceError
+    from .frontend import parse_function
+    from .lower import Lowerer
+    dres = _results_adjoints(op, adjoints, active, op.results)
+    if all(d is None for d in dres):
+        return
+    cell, tuple_output = op.attrs["bprop"]
+    bprop = type(cell).bprop
+    for k, d in enumerate(dres):
+        if d is None:
+            dres[k] = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
+    inputs = [a if isinstance(a, ir.Value) else a.value for a in op.args]
+    out = tuple(op.results) if tuple_output else op.results[0]
+    dout = tuple(dres) if tuple_output else dres[0]
+    params = list(inspect.signature(bprop).parameters)
+    if len(params) != len(inputs) + 3:
+        raise SourceError("%s.bprop must take (self, %s, out, dout)" % (
+            type(cell).__name__, ", ".join("x%d" % i for i in range(len(inputs)))), op.loc)
+    env = dict(zip(params, [cell] + inputs + [out, dout]))
+    grads = Lowerer(ctx, parse_function(bprop, op.loc), bprop, env, loc_override=op.loc, role="grad").run()
+    if not isinstance(grads, tuple) or len(grads) != len(inputs):
+        raise SourceError("%s.bprop must return a tuple with one gradient per input (%d)"
+                          % (type(cell).__name__, len(inputs)), op.loc)
+    for arg, grad in zip(op.args, grads):
+        if isinstance(arg, ir.Value) and arg in active and grad is not None:
+            adjoints.add(arg, grad)
 
 
 def _adjoint_value(v):

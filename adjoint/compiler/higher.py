@@ -1,0 +1,84 @@
+"""Higher-order gradients: a gradient function called inside compiled code.
+
+``GradOperation()(self.net)(x)`` inside a ``construct`` is compiled to its adjoint (IR made of
+primitives, each with a rule), and that IR is copied in place, so differentiating the outer
+function differentiates the inner adjoint: second and third derivatives, source to source.
+"""
+import numpy as np
+
+from ..errors import SourceError
+from . import ir
+
+
+def inline_gradient(lowerer, gradfn, args, kwargs, node):
+    from .pipeline import ARRAY, compile_request
+    if kwargs:
+        raise lowerer.error(node, "call a gradient function with positional arguments only")
+    args = list(args)
+    sens = args.pop() if gradfn.sens else None
+    marks = [ARRAY if isinstance(a, ir.Value) else a for a in args]
+    examples = [np.zeros(1) if m is ARRAY else m for m in marks]
+    try:
+        request = gradfn._request(examples)
+        compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request)
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise lowerer.error(node, "cannot compile this gradient inside compiled code: %s" % exc) from None
+    func = compiled.func
+    params = [a for a in args if isinstance(a, ir.Value)]
+    params += [lowerer.materialize(obj, v.name) for obj, v in zip(compiled.inputs, func.params[len(params):])]
+    if gradfn.sens:
+        params.append(lowerer.operand(sens, node) if not isinstance(sens, ir.Value) else sens)
+    mapping = {}
+    for old, new in zip(func.params, params):
+        mapping[old] = new
+    lowerer.ctx.ops.extend(_clone_ops(func.body.ops, mapping))
+    return _rebuild(compiled.returns, mapping)
+
+
+def _map(mapping, a):
+    if isinstance(a, ir.Value):
+        return mapping.get(a, a)
+    return a
+
+
+def _clone_ops(ops, mapping):
+    out = []
+    for op in ops:
+        results = []
+        for r in op.results:
+            new = ir.Value(r.name)
+            new.adjoint_of = mapping.get(r.adjoint_of, None) if r.adjoint_of is not None else None
+            mapping[r] = new
+            results.append(new)
+        if "tape" in op.attrs and not op.attrs.get("reverse"):
+            tape = ir.Value(op.attrs["tape"].name)
+            mapping[op.attrs["tape"]] = tape
+        blocks = []
+        for block in op.blocks:
+            args = []
+            for a in block.args:
+                mapping[a] = ir.Value(a.name)
+                args.append(mapping[a])
+            inner = _clone_ops(block.ops, mapping)
+            blocks.append(ir.Block(inner, args, [_map(mapping, y) for y in block.yields]))
+        new_op = ir.Op(op.prim, [_map(mapping, a) for a in op.args], None, op.loc, op.role,
+                       op.kwnames, blocks=blocks, results=results)
+        for key, value in op.attrs.items():
+            if key == "saved":
+                value = [_map(mapping, v) for v in value]
+            elif key == "tape":
+                value = _map(mapping, value)
+                value.op = new_op if not op.attrs.get("reverse") else value.op
+            new_op.attrs[key] = value
+        out.append(new_op)
+    return out
+
+
+def _rebuild(returns, mapping):
+    if isinstance(returns, tuple):
+        return tuple(_rebuild(r, mapping) for r in returns)
+    if isinstance(returns, ir.Const):
+        return returns.value
+    return _map(mapping, returns)
