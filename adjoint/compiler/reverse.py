@@ -63,6 +63,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
     tuple_sens = func.tuple_output and len(seeded) > 1
     ctx = Context()
     ctx.ops = list(func.body.ops)
+    ctx.forward_ops = func.body.ops
     active = active_values(ctx.ops, wrt, [func.outputs[i] for i in seeded])
     _check_rules(ctx.ops, active)
     adjoints = Adjoints(ctx)

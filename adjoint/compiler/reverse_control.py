@@ -55,10 +55,16 @@ def _reverse_block(ctx, op, block_ops, seeds, active, in_loop):
 
 def _reverse_if(ctx, op, adjoints, active, in_loop):
     dres = _results_adjoints(op, adjoints, active, op.results)
-    if all(d is None for d in dres):
+    # Code differentiated before (a higher-order gradient) may read values from inside a
+    # branch directly: their adjoints enter the reverse of that branch too.
+    pending = []
+    for block in op.blocks:
+        inner = [r for o in ir.walk(block.ops) for r in o.results if r in adjoints.parts]
+        pending.append([(r, adjoints.total(r, op.loc)) for r in inner])
+    if all(d is None for d in dres) and not any(pending):
         return
-    branches = [_reverse_block(ctx, op, block.ops, list(zip(block.yields, dres)), active, in_loop)
-                for block in op.blocks]
+    branches = [_reverse_block(ctx, op, block.ops, list(zip(block.yields, dres)) + extra, active, in_loop)
+                for block, extra in zip(op.blocks, pending)]
     if in_loop:
         _export_branch_values(op, branches)
     targets = []
@@ -70,7 +76,9 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
         with ctx.into(rops):
             for v in targets:
                 total = totals.get(v)
-                if total is None:
+                if total is None and v in _branch_values(ctx):
+                    total = ir.Const(None)     # v exists only on the other path: its adjoint too
+                elif total is None:
                     total = ctx.emit(_P().zeros_like, [v], op.loc, "grad")
                 yields.append(_operand(total))
         blocks.append(ir.Block(rops, [], yields))
@@ -78,6 +86,15 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
     ctx.ops.append(ir.Op(IF, [op.args[0]], None, op.loc, "grad", blocks=blocks, results=results))
     for v, r in zip(targets, results):
         adjoints.add(v, r)
+
+
+def _branch_values(ctx):
+    """Values defined inside a branch of an ``if`` of the function being differentiated."""
+    found = getattr(ctx, "branch_values", None)
+    if found is None:
+        found = ctx.branch_values = {r for o in ir.walk(ctx.forward_ops) if o.prim is IF
+                                     for b in o.blocks for inner in ir.walk(b.ops) for r in inner.results}
+    return found
 
 
 def _export_branch_values(op, branches):
