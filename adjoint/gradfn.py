@@ -37,12 +37,14 @@ def _kind(a):
 class _Entry:
     """A compiled adjoint bound to one target: the objects it reads and how to wrap results."""
 
-    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn")
+    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn", "unpack", "wrap")
 
-    def __init__(self, epoch, compiled, inputs, dynamic):
+    def __init__(self, epoch, compiled, inputs, dynamic, pattern, weights):
         self.epoch, self.compiled, self.inputs = epoch, compiled, inputs
         self.dynamic = dynamic      # [(index, ref)]: globals and closure cells, read at every call
         self.fn = compiled.fn
+        self.unpack = [(i, k == "T") for i, k in enumerate(pattern) if k in ("T", "A", "S")]
+        self.wrap = _wrapper(compiled.layout, pattern, weights)
 
     def current_inputs(self):
         if not self.dynamic:
@@ -79,8 +81,8 @@ class GradFunction:
             args = args[:-1]
         pattern = tuple(map(_kind, args))
         entry = self._entry(args, pattern)
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args if _is_array(a)]
-        arrays.extend([o._data if isinstance(o, Tensor) else o for o in entry.current_inputs()])
+        arrays = [args[i]._data if tensor else args[i] for i, tensor in entry.unpack]
+        arrays += [o._data if isinstance(o, Tensor) else o for o in entry.current_inputs()]
         if self.sens:
             arrays.append(sens)
         try:
@@ -89,7 +91,7 @@ class GradFunction:
             raise
         except Exception as exc:
             raise _runtime_error(exc, entry.compiled) from exc
-        return _wrap(result, entry.compiled.layout, pattern, args, self.weights)
+        return entry.wrap(result, args)
 
     def _entry(self, args, pattern):
         fast = _fast_table(self.target)
@@ -121,7 +123,7 @@ class GradFunction:
             cache.store(key, compiled)
         inputs = [cache.resolve(self.self_obj, ref) for ref in compiled.input_refs]
         dynamic = [(i, ref) for i, ref in enumerate(compiled.input_refs) if ref[0] in ("global", "closure")]
-        return _Entry(STRUCTURE[0], compiled, inputs, dynamic)
+        return _Entry(STRUCTURE[0], compiled, inputs, dynamic, pattern, self.weights)
 
     def _check_arity(self, args):
         sig = inspect.signature(self.fn)
@@ -231,22 +233,36 @@ def _unwrap_sens(sens):
                         % type(sens).__name__)
 
 
-def _wrap(result, layout, pattern, args, weights):
-    """Give each returned leaf the type and dtype MindSpore gives it (``layout`` mirrors ``result``)."""
+def _wrapper(layout, pattern, weights):
+    """A function giving each returned leaf the type and dtype MindSpore gives it, built once
+    per compiled entry (``layout`` mirrors what the generated function returns)."""
     if isinstance(layout[0], str):
-        return _wrap_leaf(result, layout, pattern, args, weights)
-    return tuple(_wrap(r, l, pattern, args, weights) for r, l in zip(result, layout))
+        return _leaf_wrapper(layout, pattern, weights)
+    parts = [_wrapper(sub, pattern, weights) for sub in layout]
+    return lambda result, args: tuple([f(r, args) for f, r in zip(parts, result)])
 
 
-def _wrap_leaf(g, target, pattern, args, weights):
-    kind, i = target
-    if kind == "dx":
-        return _as_like(g, args[i], pattern[i])
+def _leaf_wrapper(leaf, pattern, weights):
+    kind, i = leaf
     if kind == "dw":
-        return Tensor(_cast(g, weights[i]._data.dtype))
-    # outputs: Tensors when the call had Tensors
-    tensors = "T" in pattern or weights
-    return _wrap_value(g, tensors)
+        dtype = weights[i]._data.dtype
+        return lambda g, args: _tensor(_cast(g, dtype))
+    if kind == "dx":
+        k = pattern[i]
+        if k == "T":
+            return lambda g, args: _tensor(_cast(g, args[i]._data.dtype))
+        if k == "A":
+            return lambda g, args: _cast(g, np.asarray(args[i]).dtype)
+        # a Python number: give back a Python number of its type
+        return lambda g, args: type(args[i])(np.asarray(g).item()) if np.ndim(g) == 0 else g
+    tensors = "T" in pattern or bool(weights)       # outputs: Tensors when the call had Tensors
+    return lambda v, args: _wrap_value(v, tensors)
+
+
+def _tensor(array):
+    t = Tensor.__new__(Tensor)
+    t._data = array
+    return t
 
 
 def _wrap_value(v, tensors):
@@ -257,17 +273,9 @@ def _wrap_value(v, tensors):
     return v
 
 
-def _as_like(g, arg, kind):
-    if kind == "T":
-        return Tensor(_cast(g, arg._data.dtype))
-    if kind == "A":
-        return _cast(g, np.asarray(arg).dtype)
-    # a Python number: give back a Python number of its type
-    return type(arg)(np.asarray(g).item()) if np.ndim(g) == 0 else g
-
-
 def _cast(g, dtype):
-    g = np.asarray(g)
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
     if g.dtype != dtype:
         return g.astype(dtype)
     if not g.flags.writeable:

@@ -74,6 +74,8 @@ class _Emitter:
                         self.yield_uses[y] = self.yield_uses.get(y, 0) + 1
             for v in op.attrs.get("saved", ()):
                 uses[v] = uses.get(v, 0) + 2
+            if op.prim.name == "ipow":          # printed n times: never fold an expression in
+                uses[op.args[0]] = uses.get(op.args[0], 0) + 2
         for v in _leaves(self.returns):
             if isinstance(v, ir.Value):
                 uses[v] = uses.get(v, 0) + 2
@@ -204,6 +206,12 @@ class _Emitter:
             return g.BinOp(left=left, op=_INFIX[prim.infix](), right=right)
         if prim.unary:
             return g.UnaryOp(op=g.USub(), operand=self.arg(args[0]))
+        if prim.name == "ipow":               # x ** 3 -> x * x * x
+            base = self.arg(args[0])
+            expr = base
+            for _ in range(args[1].value - 1):
+                expr = g.BinOp(left=expr, op=g.Mult(), right=base)
+            return expr
         if prim.attr:
             return g.Attribute(value=self.arg(args[0]), attr=prim.attr, ctx=g.Load())
         if prim.subscript:

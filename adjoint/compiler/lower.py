@@ -438,6 +438,8 @@ class Lowerer(ControlFlow):
             raise self.error(node, "calling a Tensor value is not supported")
         if isinstance(func, Prim):
             return self.call_prim(func, args, kwargs, node)
+        if getattr(func, "_adjoint_compile_time", False):
+            return func(*args, **kwargs)        # inspects abstract values, decides now
         has_values = _has_values(args) or _has_values(list(kwargs.values()))
         if not has_values and _key(func) in _PYTHON_OPERATORS:
             return self.run_now(func, args, kwargs, node)      # 2 * 3 stays a Python int

@@ -80,9 +80,12 @@ def differentiate(func, wrt, sens=False, seeded=None):
         if sens:
             seed = dout if not tuple_sens else _tuple_item(ctx, dout, i, seed_loc)
             seed = ctx.emit(_P().check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
+        elif _full_reduction(out):
+            seed = 1.0        # the output is a scalar: no ones array is needed
         else:
             seed = ctx.emit(_P().ones_like, [out], seed_loc, "grad")
-        seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
+        if isinstance(seed, ir.Value):
+            seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
         adjoints.add(out, seed)
 
     reverse_ops(ctx, func.body.ops, adjoints, active, in_loop=False)
@@ -118,6 +121,14 @@ def reverse_ops(ctx, ops, adjoints, active, in_loop):
         if dresult is None:
             continue
         _apply_rule(ctx, op, dresult, active, adjoints)
+
+
+def _full_reduction(value):
+    """Is ``value`` a sum/mean/max/min over every axis (a scalar)?"""
+    op = value.op if isinstance(value, ir.Value) else None
+    return (op is not None and op.prim.name in ("sum", "mean", "amax", "amin")
+            and isinstance(op.args[1], ir.Const) and op.args[1].value is None
+            and isinstance(op.args[2], ir.Const) and op.args[2].value is False)
 
 
 def _ones_like(ctx, v, loc):

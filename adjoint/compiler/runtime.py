@@ -14,10 +14,17 @@ def stop_gradient(x):
     return x
 
 
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:          # a Python number
+        return ()
+
+
 def unbroadcast(g, x):
     """Sum ``g`` down to the shape of ``x`` (undoes NumPy broadcasting)."""
-    shape = np.shape(x)
-    gshape = np.shape(g)
+    shape = _shape(x)
+    gshape = _shape(g)
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
@@ -29,8 +36,8 @@ def unbroadcast(g, x):
 
 def broadcast_like(g, x):
     """Broadcast ``g`` to the shape of ``x`` (the derivative of unbroadcast)."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
+    shape = _shape(x)
+    if _shape(g) == shape:
         return g
     return np.broadcast_to(g, shape)
 
@@ -43,9 +50,20 @@ def _axes(axis, ndim):
     return (axis % ndim,)
 
 
+def ipow(x, n):
+    """``x ** n`` for a small constant integer n, by multiplication (libm's pow is slow)."""
+    out = x * x
+    for _ in range(n - 2):
+        out = out * x
+    return out
+
+
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input ``x``."""
-    shape = np.shape(x)
+    shape = _shape(x)
+    if type(g) in (float, int):          # a constant seed: a fresh array in x's float dtype
+        dtype = getattr(x, "dtype", None)
+        return np.full(shape, g, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
     if not keepdims and axis is not None:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)

@@ -1,10 +1,11 @@
 """Algebraic simplification of single ops.
 
 Before::   %1 = mul(%g, 1); %2 = negative(%3); %4 = negative(%2); %5 = tuple_getitem(%t, 0)
-           where %t = make_tuple(%a, %b)
-After::    uses of %1 read %g, uses of %4 read %3, uses of %5 read %a
+           where %t = make_tuple(%a, %b); %6 = unbroadcast(%d, %x) where %d = exp(%x)
+After::    uses of %1 read %g, uses of %4 read %3, uses of %5 read %a, uses of %6 read %d
 """
 from .. import ir
+from .shapes import SameShape
 from .substitute import substitute
 
 
@@ -12,8 +13,10 @@ def _is_const(a, value):
     return isinstance(a, ir.Const) and type(a.value) in (int, float) and a.value == value
 
 
-def _simplified(op):
+def _simplified(op, shapes):
     name, args = op.prim.name, op.args
+    if name in ("unbroadcast", "broadcast_like") and shapes.same(args[0], args[1]):
+        return args[0]
     if name == "mul":
         if _is_const(args[1], 1):
             return args[0]
@@ -39,10 +42,11 @@ def _simplified(op):
 
 def simplify(func):
     mapping = {}
+    shapes = SameShape(func)
     for op in ir.walk(func.body.ops):
         if any(isinstance(a, ir.Value) and a in mapping for a in op.args):
             op.args = [_chase(mapping, a) for a in op.args]
-        new = _simplified(op)
+        new = _simplified(op, shapes)
         if isinstance(new, ir.Value):
             mapping[op.result] = new
             if new.name is None and op.result.name is not None and new.op is not None:

@@ -33,7 +33,7 @@ mod = Prim("mod", np.mod, "x, y", infix="%")
 identity_p = Prim("pos", rt.identity, emit="identity")
 
 for _op, _prim in [(operator.add, add), (operator.sub, sub), (operator.mul, mul),
-                   (operator.truediv, truediv), (operator.pow, power), (operator.neg, negative),
+                   (operator.truediv, truediv), (operator.neg, negative),
                    (np.abs, absolute), (abs, absolute), (np.divide, truediv),
                    (operator.matmul, None), (operator.pos, identity_p)]:
     if _prim is None:
@@ -65,6 +65,31 @@ def _(x, y, out, dout):
 def _(x, y, out, dout):
     return (unbroadcast(dout * y * x ** (y - 1), x),
             unbroadcast(dout * out * np.log(np.where(x > 0, x, 1)), y))
+
+
+ipow = Prim("ipow", rt.ipow, "x, n", diff=("x",))
+
+
+def small_int_exponent(y):
+    """``x ** 2`` .. ``x ** 4`` with a constant exponent become multiplications."""
+    return type(y) is int and 2 <= y <= 4
+
+
+small_int_exponent._adjoint_compile_time = True
+
+
+def python_pow(x, y):
+    if small_int_exponent(y):
+        return ipow(x, y)
+    return power(x, y)
+
+
+alias(operator.pow, python_pow)
+
+
+@ipow.vjp
+def _(x, n, out, dout):
+    return dout * (n * x) if n == 2 else dout * (n * ipow(x, n - 1))
 
 
 @negative.vjp
