@@ -147,7 +147,9 @@ def _reverse_loop(ctx, op, adjoints, active):
     for a, v in zip(acc_out, outer):
         a.adjoint_of = v
 
-    # What the reverse body reads from the forward body is saved on a tape, once per iteration.
+    # What the reverse body reads from the forward body is saved on a tape, once per iteration;
+    # a value read only for its shape is saved as its shape.
+    _save_shapes_only(ctx, body, rops, index)
     defined = set(body.args) | {r for o in body.ops for r in o.results}
     defined |= {o.attrs["tape"] for o in body.ops if "tape" in o.attrs and not o.attrs.get("reverse")}
     saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
@@ -220,6 +222,38 @@ def _reverse_bprop(ctx, op, adjoints, active):
     for arg, grad in zip(op.args, grads):
         if isinstance(arg, ir.Value) and arg in active and grad is not None:
             adjoints.add(arg, grad)
+
+
+# Argument positions where a runtime helper reads only the shape of an array.
+SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "reduced_size": (0,),
+              "check_sens": (1,), "getitem_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}
+
+
+def _save_shapes_only(ctx, body, rops, index):
+    """For forward-body values the reverse body reads only for their shapes, compute the
+    shape in the forward body (right after the value) and read that instead."""
+    defined = {r: o for o in body.ops for r in o.results}
+    shape_uses, value_uses = {}, set()
+    for o in ir.walk(rops):
+        positions = SHAPE_ONLY.get(o.prim.name, ())
+        for k, a in enumerate(o.args):
+            if isinstance(a, ir.Value) and (a in defined or a in body.args) and a is not index:
+                if k in positions:
+                    shape_uses.setdefault(a, []).append((o, k))
+                else:
+                    value_uses.add(a)
+        for v in ir.used_values(o):
+            if v not in o.args:
+                value_uses.add(v)
+    for v, uses in shape_uses.items():
+        if v in value_uses:
+            continue
+        shape = ir.Value(None)
+        shape_op = ir.Op(_P().shape_of, [v], shape, v.op.loc if v.op is not None else None, "fwd")
+        at = body.ops.index(defined[v]) + 1 if v in defined else 0
+        body.ops.insert(at, shape_op)
+        for o, k in uses:
+            o.args[k] = shape
 
 
 def _adjoint_value(v):

@@ -15,10 +15,11 @@ def stop_gradient(x):
 
 
 def _shape(x):
+    """The shape of an array or number; a tuple *is* a shape (saved instead of its array)."""
     try:
         return x.shape
-    except AttributeError:          # a Python number
-        return ()
+    except AttributeError:
+        return x if type(x) is tuple else ()
 
 
 def unbroadcast(g, x):
@@ -71,7 +72,7 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def reduced_size(x, axis=None):
     """How many elements a reduction over ``axis`` folds into one."""
-    shape = np.shape(x)
+    shape = _shape(x)
     n = 1
     for a in _axes(axis, len(shape)):
         n *= shape[a]
@@ -117,10 +118,11 @@ def mT(x):
 
 
 def matmul_dx(g, x, y):
-    """The gradient of ``x @ y`` with respect to x, for vectors, matrices and stacks."""
+    """The gradient of ``x @ y`` with respect to x (of which only the shape is used)."""
+    x_ndim = len(_shape(x))
     if np.ndim(y) == 1:
-        gx = np.multiply.outer(g, y) if np.ndim(x) > 1 else g * y
-    elif np.ndim(x) == 1:
+        gx = np.multiply.outer(g, y) if x_ndim > 1 else g * y
+    elif x_ndim == 1:
         gx = np.matmul(y, g) if np.ndim(y) == 2 else np.sum(np.matmul(y, g[..., None])[..., 0],
                                                             axis=tuple(range(np.ndim(y) - 2)))
         return gx
@@ -130,10 +132,11 @@ def matmul_dx(g, x, y):
 
 
 def matmul_dy(g, x, y):
-    """The gradient of ``x @ y`` with respect to y."""
+    """The gradient of ``x @ y`` with respect to y (of which only the shape is used)."""
+    y_ndim = len(_shape(y))
     if np.ndim(x) == 1:
-        gy = np.multiply.outer(x, g) if np.ndim(y) > 1 else g * x
-    elif np.ndim(y) == 1:
+        gy = np.multiply.outer(x, g) if y_ndim > 1 else g * x
+    elif y_ndim == 1:
         gy = np.matmul(mT(x), g[..., None])[..., 0] if np.ndim(x) > 2 else np.matmul(mT(x), g)
     else:
         gy = np.matmul(mT(x), g)
@@ -154,7 +157,7 @@ def getitem(x, *index):
 def getitem_grad(g, x, *index):
     """Scatter the gradient of ``x[index]`` back into zeros shaped like ``x`` (repeats add up)."""
     idx = index[0] if len(index) == 1 else index
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, np.float32) if np.ndim(g) else np.asarray(g).dtype)
+    out = np.zeros(_shape(x), dtype=np.result_type(g, np.float32) if np.ndim(g) else np.asarray(g).dtype)
     np.add.at(out, idx, g)
     return out
 
@@ -200,7 +203,7 @@ def cast_like(g, x):
 def check_sens(sens, out, name):
     """A sens given by the user must have the output's shape."""
     from ..errors import ArgumentError
-    if np.shape(sens) != np.shape(out):
+    if np.shape(sens) != _shape(out):
         raise ArgumentError("sens for the output of %s must have shape %s, the output's; got %s"
-                            % (name, tuple(np.shape(out)), tuple(np.shape(sens))))
+                            % (name, tuple(_shape(out)), tuple(np.shape(sens))))
     return sens

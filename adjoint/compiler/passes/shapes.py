@@ -61,7 +61,7 @@ class SameShape:
         elif name in LIKE_ARG and isinstance(args[LIKE_ARG[name]], ir.Value):
             self.union(out, args[LIKE_ARG[name]])
         elif name == "reshape" and isinstance(args[1], ir.Value) and args[1].op is not None \
-                and args[1].op.prim.name == "shape" and isinstance(args[1].op.args[0], ir.Value):
+                and args[1].op.prim.name in ("shape", "shape_of") and isinstance(args[1].op.args[0], ir.Value):
             self.union(out, args[1].op.args[0])
 
 

@@ -12,7 +12,8 @@ dtype_of = Prim("dtype_of", lambda x: np.asarray(x).dtype, attr="dtype")
 inv_perm_p = Prim("inv_perm", rt.inv_perm, "axes")
 zeros_like = Prim("zeros_like", np.zeros_like, emit="np.zeros_like")
 ones_like = Prim("ones_like", np.ones_like, emit="np.ones_like")
-nondiff(shape, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
+shape_of = Prim("shape_of", np.shape, emit="np.shape")     # np.shape(x): works on numbers too
+nondiff(shape, shape_of, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
 
 reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=(), diff=("x",))
 transpose = Prim("transpose", np.transpose, "x, axes=None", emit="np.transpose", keywords=())
