@@ -40,6 +40,17 @@ def mlp_loss(W1, b1, W2, b2, x, labels):
     return -np.mean(logp[np.arange(x.shape[0]), labels])
 
 
+def control_grad(name, positions):
+    from programs import control
+    return adjoint.grad(getattr(control, name), grad_position=positions)
+
+
+def nested_cells():
+    from programs import structure
+    net = structure.Model()
+    return ops.GradOperation(get_all=True, get_by_list=True)(net, ParameterTuple(net.trainable_params()))
+
+
 CASES = {
     "seed_1": lambda: ops.GradOperation()(load_example("seed_1").Net()),
     "seed_2": lambda: seed_grad_by_list("seed_2"),
@@ -47,9 +58,18 @@ CASES = {
     "seed_4": lambda: ops.GradOperation(sens_param=True)(load_example("seed_4").Net()),
     "seed_5": lambda: seed_grad_by_list("seed_5"),
     "mlp_function": lambda: adjoint.grad(mlp_loss, grad_position=(0, 1, 2, 3)),
+    "if_branch": lambda: control_grad("branch", (0, 1)),
+    "for_rnn": lambda: control_grad("rnn", (0, 1)),
+    "while_loop": lambda: control_grad("tensor_while", 0),
+    "loop_with_branch": lambda: control_grad("loop_with_branch", 0),
+    "nested_cells": nested_cells,
 }
 
 EXAMPLE_ARGS = {
+    "if_branch": lambda: (np.ones(2), np.ones(2)),
+    "for_rnn": lambda: (np.ones((2, 2)), np.ones((3, 2)), np.ones((4, 3)), np.ones((1, 2))),
+    "while_loop": lambda: (np.ones(2),),
+    "loop_with_branch": lambda: (np.ones(2), 3),
     "mlp_function": lambda: (np.zeros((4, 3)), np.zeros(3), np.zeros((3, 2)), np.zeros(2),
                              np.zeros((5, 4)), np.zeros(5, np.int64)),
 }

@@ -97,9 +97,11 @@ class _Emitter:
                 self.inline[v] = op
         for p in self.func.params:
             self.names[p] = self.namer.fresh(p.name or "arg")
+        self.in_place = set()
         for op in all_ops:
             if op.blocks:
                 self._name_structured(op)
+                self._in_place_accumulators(op)
 
     def _index_blocks(self, ops):
         for op in ops:
@@ -124,6 +126,22 @@ class _Emitter:
         for arg, r, y in zip(carried, op.results, body.yields):
             self.names[arg] = self.name_of(r)
             self._coalesce(body, y, r, arg)
+
+    def _in_place_accumulators(self, op):
+        """In a reverse loop, ``dW = dW + part`` becomes ``dW += part`` when dW started as
+        zeros made for this loop alone (so no other value shares its array)."""
+        n = op.attrs.get("accumulators", 0)
+        if not n:
+            return
+        body = op.blocks[-1]
+        for arg, init, y in zip(body.args[-n:], op.args[-n:], body.yields[-n:]):
+            if not (isinstance(init, ir.Value) and init.op is not None and init.op.attrs.get("fresh")
+                    and self.uses.get(init) == 1):
+                continue
+            if (isinstance(y, ir.Value) and y.op is not None and y.op.prim.name == "add"
+                    and y.op.args[0] is arg and self.names.get(y) == self.names.get(arg)
+                    and self.block_of.get(y.op) is body.ops):
+                self.in_place.add(y.op)
 
     def _coalesce(self, block, y, result, arg):
         if not isinstance(y, ir.Value) or y in self.names or y in self.inline or y.op is None:
@@ -322,6 +340,9 @@ class _Emitter:
                             gastutil.parse_expr("%s.pop()" % tape), op.loc)
             elif name == "print":
                 self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
+            elif op in self.in_place:
+                self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),
+                                             op=g.Add(), value=self.arg(op.args[1])), op.loc)
             else:
                 self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
 

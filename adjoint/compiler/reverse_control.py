@@ -177,6 +177,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     acc_init = [ctx.emit(_P().zeros_like, [v], op.loc, "grad") for v in outer]
     for z, v in zip(acc_init, outer):
         z.adjoint_of = v
+        z.op.attrs["fresh"] = True      # owned by the loop: accumulated in place, never shared
     bounds = op.args[:3] if is_for else [ir.Const(None)] * 3
     results = [_adjoint_value(inits[k]) if isinstance(inits[k], ir.Value) else ir.Value() for k in keep]
     results += [_adjoint_value(v) for v in outer]
@@ -184,6 +185,7 @@ def _reverse_loop(ctx, op, adjoints, active):
                 blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [_operand(d) for d in dcarry_out] + acc_out)],
                 results=results)
     rev.attrs["reverse"], rev.attrs["tape"] = True, tape
+    rev.attrs["accumulators"] = len(outer)
     rev.attrs["from_while"] = not is_for
     ctx.ops.append(rev)
     for k, r in zip(keep, results):
