@@ -116,3 +116,10 @@ def test_errors_are_adjoint_errors_not_internal_tracebacks():
     for cls in (adjoint.SourceError, adjoint.UnsupportedError, adjoint.ArgumentError,
                 adjoint.GradRuntimeError):
         assert issubclass(cls, adjoint.AdjointError)
+
+
+def test_mutating_cell_state_and_assigning_into_an_input_are_refused_together():
+    with pytest.raises(adjoint.UnsupportedError) as info:
+        ops.GradOperation()(bad_cells.StateChanges())(Tensor(np.ones(2)))
+    assert lines_of(info.value) == [(BAD_FILE, 63), (BAD_FILE, 64)]
+    assert "self.history.append" in str(info.value) and "input `x`" in str(info.value)

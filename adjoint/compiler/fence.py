@@ -27,9 +27,14 @@ _REFUSED = {
 }
 
 
+_MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
+             "add", "discard", "sort", "reverse", "set_data", "fill", "resize", "put"}
+
+
 def problems(src):
     """Every unsupported construct in the parsed function ``src``, as SourceErrors."""
     found = []
+    params = {a.id for a in src.node.args.args[1:]} if src.node.args.args else set()
     for stmt in src.node.body:
         for node in g.walk(stmt):
             refused = _REFUSED.get(type(node))
@@ -46,8 +51,34 @@ def problems(src):
                                 "cannot store to `%s`: construct must not change the Cell's state"
                                 % gastutil.to_source(sub), src.loc(sub),
                                 "keep the value in a local variable"))
+                        elif (isinstance(sub, g.Subscript) and isinstance(sub.value, g.Name)
+                              and sub.value.id in params and isinstance(sub.ctx, g.Store)):
+                            found.append(SourceError(
+                                "cannot assign into the input `%s`: it may be differentiated"
+                                % sub.value.id, src.loc(sub),
+                                "build a new array instead (np.where, concatenation, or x * mask)"))
+            elif (isinstance(node, g.Call) and isinstance(node.func, g.Attribute)
+                  and node.func.attr in _MUTATORS and _rooted_at_self(node.func.value, src)):
+                found.append(SourceError(
+                    "`%s(...)` changes the Cell's state inside construct" % gastutil.to_source(node.func),
+                    src.loc(node), "construct must not change the Cell; keep lists in local variables"))
     found.sort(key=lambda e: (e.loc.line, e.loc.col))
     return found
+
+
+def _rooted_at_self(node, src):
+    """Is ``node`` an attribute path that starts at the method's ``self``?"""
+    args = src.node.args.args
+    if not args:
+        return False
+    self_name = args[0].id
+    while isinstance(node, (g.Attribute, g.Subscript)):
+        node = node.value
+    return isinstance(node, g.Name) and node.id == self_name and _is_method(src)
+
+
+def _is_method(src):
+    return "." in src.qualname and "<locals>" not in src.qualname.split(".")[-1]
 
 
 _CHECKED = set()

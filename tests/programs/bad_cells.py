@@ -52,3 +52,14 @@ class TensorBreak(nn.Cell):
 
 def undefined_name(x):
     return x * not_defined_anywhere            # line 54
+
+
+class StateChanges(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.history = []
+
+    def construct(self, x):
+        self.history.append(x)                 # line 63
+        x[0] = 1.0                             # line 64
+        return x
