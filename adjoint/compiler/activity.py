@@ -37,15 +37,34 @@ def _varied(ops, varied):
         elif name == "bprop_call":
             if any(v in varied for v in op.values()):
                 varied.update(op.results)
+        elif name == "tape_pop":
+            saved = saved_for(op.args[0])
+            if saved is None:
+                varied.update(op.results)      # unknown: be safe (the reverse refuses it)
+            else:
+                varied.update(r for r, v in zip(op.results, saved) if v in varied)
         elif op.prim.nondiff:
             continue
         elif any(v in varied for v in op.values()):
             varied.update(op.results)
 
 
+def saved_for(tape):
+    """The values a tape holds each iteration (None when the tape was itself restored)."""
+    if tape.op is not None:
+        for t, saved in ir.tapes(tape.op):
+            if t is tape:
+                return saved
+    return None
+
+
 def _useful(ops, useful):
     for op in reversed(ops):
         name = op.prim.name
+        if name == "tape_pop":
+            saved = saved_for(op.args[0]) or ()
+            useful.update(v for r, v in zip(op.results, saved) if r in useful and isinstance(v, ir.Value))
+            continue
         if name == "if":
             for k, r in enumerate(op.results):
                 if r in useful:

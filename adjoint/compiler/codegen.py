@@ -72,7 +72,7 @@ class _Emitter:
                 for y in block.yields:
                     if isinstance(y, ir.Value):
                         self.yield_uses[y] = self.yield_uses.get(y, 0) + 1
-            for v in op.attrs.get("saved", ()):
+            for v in ir.saved_values(op):
                 uses[v] = uses.get(v, 0) + 2
             if op.prim.name == "ipow":          # printed n times: never fold an expression in
                 uses[op.args[0]] = uses.get(op.args[0], 0) + 2
@@ -117,7 +117,7 @@ class _Emitter:
                 for block in op.blocks:
                     self._coalesce(block, block.yields[k], r, arg=None)
             return
-        if op.prim.name == "tape_pop":
+        if not op.blocks:
             return
         body = op.blocks[-1]
         carried = body.args[1:] if op.prim.name == "for" else body.args
@@ -163,7 +163,7 @@ class _Emitter:
             if value in ir.used_values(later):
                 return True
         loop = _owner(self.func.body.ops, block)
-        return loop is not None and value in loop.attrs.get("saved", ())
+        return loop is not None and value in ir.saved_values(loop)
 
     def name_of(self, v):
         name = self.names.get(v)
@@ -334,10 +334,16 @@ class _Emitter:
                 self.finish_block(op.blocks[0], op.results, depth)
             elif name in ("for", "while"):
                 self.emit_loop(op, depth)
-            elif name == "tape_pop":
+            elif name in ("tape_pop", "dtape_pop"):
                 tape = self.name_of(op.args[0])
                 self.assign(depth, [self.name_of(r) for r in op.results],
                             gastutil.parse_expr("%s.pop()" % tape), op.loc)
+            elif name == "new_list":
+                self.line(depth, "%s = []" % self.name_of(op.result), op.loc)
+            elif name == "tape_push":
+                items = [gastutil.to_source(self.arg(a)) for a in op.args[1:]]
+                packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
+                self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed), op.loc)
             elif name == "print":
                 self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
             elif op in self.in_place:
@@ -391,9 +397,8 @@ class _Emitter:
                 self.assign(depth, targets, values[0])
             else:
                 self.assign(depth, targets, g.Tuple(elts=values, ctx=g.Load()))
-        tape = op.attrs.get("tape")
-        saved = op.attrs.get("saved", ())
-        if tape is not None and not op.attrs.get("reverse") and saved:
+        written = [(tape, saved) for tape, saved in ir.tapes(op) if saved]
+        for tape, _ in written:
             self.line(depth, "%s = []" % self.name_of(tape))
         if is_while:
             cond_block = op.blocks[0]
@@ -409,12 +414,12 @@ class _Emitter:
             index = self.name_of(body.args[0]) if body.args[0] in self.names or body.args[0] in self.uses \
                 else "_"
             if op.attrs.get("from_while"):
-                header = "for %s in range(len(%s)):" % (index, self.name_of(tape))
+                header = "for %s in range(len(%s)):" % (index, self.name_of(op.attrs["pops"]))
             else:
                 header = "for %s in %s:" % (index, self.range_text(op.args[:3], op.attrs.get("reverse")))
             self.line(depth, header, op.loc)
         self.block(body.ops, depth + 1)
-        if tape is not None and not op.attrs.get("reverse") and saved:
+        for tape, saved in written:
             items = [self.name_of(v) for v in saved]
             packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
             self.line(depth + 1, "%s.append(%s)" % (self.name_of(tape), packed))

@@ -18,9 +18,13 @@ g = gastutil.nodes
 IF = Prim("if", None, "cond")
 FOR = Prim("for", None, "start, stop, step, *inits")
 WHILE = Prim("while", None, "*inits")
-TAPE_POP = Prim("tape_pop", None, "tape")
+TAPE_POP = Prim("tape_pop", None, "tape", pure=False)
 CUSTOM = Prim("bprop_call", None, "*args")     # a Cell call whose gradient its bprop gives
-for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM):
+# Second derivatives of loops: the adjoints of values popped from a tape go back on a list.
+NEW_LIST = Prim("new_list", None, "", pure=False)
+TAPE_PUSH = Prim("tape_push", None, "tape, *values", pure=False)
+DTAPE_POP = Prim("dtape_pop", None, "tape", pure=False)
+for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM, NEW_LIST, TAPE_PUSH, DTAPE_POP):
     _p.rule_kind = "structured"
 
 MAX_UNROLL = 100000

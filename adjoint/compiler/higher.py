@@ -52,9 +52,8 @@ def _clone_ops(ops, mapping):
             new.adjoint_of = mapping.get(r.adjoint_of, None) if r.adjoint_of is not None else None
             mapping[r] = new
             results.append(new)
-        if "tape" in op.attrs and not op.attrs.get("reverse"):
-            tape = ir.Value(op.attrs["tape"].name)
-            mapping[op.attrs["tape"]] = tape
+        for tape, _ in ir.tapes(op):
+            mapping[tape] = ir.Value(tape.name)
         blocks = []
         for block in op.blocks:
             args = []
@@ -66,11 +65,12 @@ def _clone_ops(ops, mapping):
         new_op = ir.Op(op.prim, [_map(mapping, a) for a in op.args], None, op.loc, op.role,
                        op.kwnames, blocks=blocks, results=results)
         for key, value in op.attrs.items():
-            if key == "saved":
-                value = [_map(mapping, v) for v in value]
-            elif key == "tape":
+            if key == "tapes":
+                value = [[_map(mapping, t), [_map(mapping, v) for v in saved]] for t, saved in value]
+                for t, _ in value:
+                    t.op = new_op
+            elif key == "pops":
                 value = _map(mapping, value)
-                value.op = new_op if not op.attrs.get("reverse") else value.op
             new_op.attrs[key] = value
         out.append(new_op)
     return out

@@ -110,11 +110,20 @@ def walk(ops):
             yield from walk(block.ops)
 
 
+def tapes(op):
+    """The tapes a forward loop writes: [[tape Value, [values saved each iteration]], ...]."""
+    return op.attrs.get("tapes", ())
+
+
+def saved_values(op):
+    return [v for _, saved in tapes(op) for v in saved]
+
+
 def used_values(op):
     """Values an op reads: its arguments and, for structured ops, what its blocks read and yield."""
     out = op.values()
-    if op.attrs.get("reverse"):
-        out.append(op.attrs["tape"])
+    if "pops" in op.attrs:
+        out.append(op.attrs["pops"])
     for block in op.blocks:
         for inner in block.ops:
             out.extend(used_values(inner))

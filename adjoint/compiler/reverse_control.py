@@ -11,12 +11,17 @@ pops them (freeing memory as it goes), carries the adjoints of the loop-carried 
 accumulates the adjoints of values the body read from outside the loop.
 """
 from . import ir
-from .control import CUSTOM, FOR, IF, TAPE_POP
+from .activity import saved_for
+from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
 
 
 def reverse_structured(ctx, op, adjoints, active, in_loop):
-    if op.prim is CUSTOM:
+    if op.prim is TAPE_POP:
+        _reverse_tape_pop(ctx, op, adjoints, active)
+    elif op.prim in (NEW_LIST, TAPE_PUSH, DTAPE_POP):
+        return
+    elif op.prim is CUSTOM:
         _reverse_bprop(ctx, op, adjoints, active)
     elif op.prim is IF:
         _reverse_if(ctx, op, adjoints, active, in_loop)
@@ -123,18 +128,30 @@ def _reverse_loop(ctx, op, adjoints, active):
     carried = body.args[1:] if is_for else body.args
     inits = op.args[3:] if is_for else op.args
     dres = _results_adjoints(op, adjoints, active, op.results)
-    if all(d is None for d in dres):
+    # A loop whose tape a reverse sweep read, differentiated again: the adjoints of what it
+    # saved come back, one iteration at a time, on the list that sweep's reverse filled.
+    dtape_pops = []
+    for tape, saved in ir.tapes(op):
+        hit = getattr(ctx, "dtapes", {}).get(tape)
+        if hit is not None:
+            dtape, positions = hit
+            results = [_adjoint_value(saved[k]) for k in positions]
+            dtape_pops.append((ir.Op(DTAPE_POP, [dtape], None, op.loc, "grad", results=results),
+                               [(saved[k], r) for k, r in zip(positions, results)]))
+    if all(d is None for d in dres) and not dtape_pops:
         return
-    if "tape" in op.attrs:
-        from ..errors import SourceError
-        raise SourceError("differentiating the gradient of a loop again (a higher derivative through "
-                          "a loop) is not supported yet", op.loc,
-                          hint="take higher derivatives of code without loops, or unroll the loop "
-                               "over a Python tuple")
     keep = [k for k, a in enumerate(carried) if a in active]
     dcarry_in = [_adjoint_value(carried[k]) for k in keep]
     seeds = [(body.yields[k], d) for k, d in zip(keep, dcarry_in)]
+    seeds += [pair for _, pairs in dtape_pops for pair in pairs]
+    new_dtapes = getattr(ctx, "new_dtapes", None)
+    if new_dtapes is None:
+        new_dtapes = ctx.new_dtapes = []
+    mark = len(new_dtapes)
     rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True)
+    rops[:0] = [pop for pop, _ in dtape_pops]
+    for dtape in new_dtapes[mark:]:
+        ctx.ops.append(ir.Op(NEW_LIST, [], dtape, op.loc, "grad"))
     dcarry_out = [totals.pop(carried[k], None) for k in keep]
     outer = [v for v in totals if v not in carried and v is not index]
     acc_in = [_adjoint_value(v) for v in outer]
@@ -151,7 +168,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     # a value read only for its shape is saved as its shape.
     _save_shapes_only(ctx, body, rops, index)
     defined = set(body.args) | {r for o in body.ops for r in o.results}
-    defined |= {o.attrs["tape"] for o in body.ops if "tape" in o.attrs and not o.attrs.get("reverse")}
+    defined |= {tape for o in body.ops for tape, _ in ir.tapes(o)}
     saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
     saved.sort(key=_definition_order(body))
     rindex = ir.Value(index.name if index is not None else None)
@@ -163,7 +180,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     dcarry_out = [mapping.get(v, v) for v in dcarry_out]
     tape = ir.Value("_tape")
     tape.op = op
-    op.attrs["saved"], op.attrs["tape"] = saved, tape
+    op.attrs.setdefault("tapes", []).append([saved, tape][::-1])
     if saved:
         rops.insert(0, ir.Op(TAPE_POP, [tape], None, op.loc, "grad", results=restored))
 
@@ -184,15 +201,35 @@ def _reverse_loop(ctx, op, adjoints, active):
     rev = ir.Op(FOR, list(bounds) + dinit + acc_init, None, op.loc, "grad",
                 blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [_operand(d) for d in dcarry_out] + acc_out)],
                 results=results)
-    rev.attrs["reverse"], rev.attrs["tape"] = True, tape
+    rev.attrs["reverse"], rev.attrs["pops"] = not op.attrs.get("reverse"), tape
     rev.attrs["accumulators"] = len(outer)
-    rev.attrs["from_while"] = not is_for
+    rev.attrs["from_while"] = not is_for or op.attrs.get("from_while", False)
     ctx.ops.append(rev)
     for k, r in zip(keep, results):
         if isinstance(inits[k], ir.Value) and inits[k] in active:
             adjoints.add(inits[k], r)
     for v, r in zip(outer, results[len(keep):]):
         adjoints.add(v, r)
+
+
+def _reverse_tape_pop(ctx, op, adjoints, active):
+    """The reverse of popping saved values: push their adjoints, for the loop that saved them."""
+    from ..errors import SourceError
+    totals = [adjoints.total(r, op.loc) if r in active else None for r in op.results]
+    positions = [k for k, t in enumerate(totals) if t is not None]
+    if not positions:
+        return
+    tape = op.args[0]
+    if saved_for(tape) is None:
+        raise SourceError("a higher derivative through nested loops is not supported yet", op.loc,
+                          hint="take it through one loop level, or unroll the inner loop")
+    dtape = ir.Value("_dtape")
+    ctx.dtapes = getattr(ctx, "dtapes", {})
+    ctx.dtapes[tape] = (dtape, positions)
+    ctx.new_dtapes = getattr(ctx, "new_dtapes", [])
+    ctx.new_dtapes.append(dtape)
+    ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [_operand(totals[k]) for k in positions], ir.Value(),
+                         op.loc, "grad"))
 
 
 def _reverse_bprop(ctx, op, adjoints, active):
@@ -251,7 +288,8 @@ def _save_shapes_only(ctx, body, rops, index):
         if v in value_uses:
             continue
         shape = ir.Value(None)
-        shape_op = ir.Op(_P().shape_of, [v], shape, v.op.loc if v.op is not None else None, "fwd")
+        loc, role = (v.op.loc, v.op.role) if v.op is not None else (None, "fwd")
+        shape_op = ir.Op(_P().shape_of, [v], shape, loc, role)
         at = body.ops.index(defined[v]) + 1 if v in defined else 0
         body.ops.insert(at, shape_op)
         for o, k in uses:
@@ -284,7 +322,7 @@ def _referenced(ops, extra=()):
 def _definition_order(block):
     order = {v: i for i, v in enumerate(block.args)}
     for i, o in enumerate(block.ops):
-        for r in o.results + ([o.attrs["tape"]] if "tape" in o.attrs else []):
+        for r in o.results + [tape for tape, _ in ir.tapes(o)]:
             order[r] = len(block.args) + i
     return lambda v: order[v]
 
@@ -294,7 +332,7 @@ def _substitute(ops, mapping):
         return
     for op in ir.walk(ops):
         op.args = [mapping.get(a, a) if isinstance(a, ir.Value) else a for a in op.args]
-        if op.attrs.get("reverse"):
-            op.attrs["tape"] = mapping.get(op.attrs["tape"], op.attrs["tape"])
+        if "pops" in op.attrs:
+            op.attrs["pops"] = mapping.get(op.attrs["pops"], op.attrs["pops"])
         for block in op.blocks:
             block.yields = [mapping.get(y, y) if isinstance(y, ir.Value) else y for y in block.yields]

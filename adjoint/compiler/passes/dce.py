@@ -14,9 +14,9 @@ def _needs(op):
     out = op.values()
     for block in op.blocks:
         out.extend(y for y in block.yields if isinstance(y, ir.Value))
-    out.extend(op.attrs.get("saved", ()))
-    if op.attrs.get("reverse"):
-        out.append(op.attrs["tape"])
+    out.extend(ir.saved_values(op))
+    if "pops" in op.attrs:
+        out.append(op.attrs["pops"])
     return out
 
 
@@ -25,10 +25,7 @@ def _effects(op):
 
 
 def _produces(op):
-    out = list(op.results)
-    if "tape" in op.attrs and not op.attrs.get("reverse"):
-        out.append(op.attrs["tape"])
-    return out
+    return list(op.results) + [tape for tape, _ in ir.tapes(op)]
 
 
 def dce(func):

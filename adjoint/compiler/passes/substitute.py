@@ -16,9 +16,9 @@ def substitute(func, mapping):
         op.args = [resolve(mapping, a) for a in op.args]
         for block in op.blocks:
             block.yields = [resolve(mapping, y) for y in block.yields]
-        if op.attrs.get("reverse"):
-            op.attrs["tape"] = resolve(mapping, op.attrs["tape"])
-        if "saved" in op.attrs:
-            op.attrs["saved"] = [resolve(mapping, v) for v in op.attrs["saved"]]
+        if "pops" in op.attrs:
+            op.attrs["pops"] = resolve(mapping, op.attrs["pops"])
+        for entry in ir.tapes(op):
+            entry[1] = [resolve(mapping, v) for v in entry[1]]
     func.outputs = [resolve(mapping, o) for o in func.outputs]
     return func
