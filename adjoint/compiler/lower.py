@@ -337,16 +337,19 @@ class Lowerer(ControlFlow):
         return result
 
     def expr_BoolOp(self, node):
-        values = [self.expr(v) for v in node.values]
-        if any(isinstance(v, ir.Value) for v in values):
-            prim = _P().logical_and if isinstance(node.op, g.And) else _P().logical_or
-            result = values[0]
-            for v in values[1:]:
-                result = self.call_prim(prim, [result, v], {}, node)
-            return result
-        result = values[0]
-        for v in values[1:]:
-            result = (result and v) if isinstance(node.op, g.And) else (result or v)
+        """``and``/``or`` short-circuit on values known now, as Python does; between Tensor
+        values they become logical_and/logical_or."""
+        is_and = isinstance(node.op, g.And)
+        result = _UNSET
+        for value_node in node.values:
+            value = self.expr(value_node)
+            if result is _UNSET or not isinstance(result, ir.Value):
+                result = value          # a known value that did not decide: Python takes the next
+            else:
+                prim = _P().logical_and if is_and else _P().logical_or
+                result = self.call_prim(prim, [result, value], {}, node)
+            if not isinstance(result, ir.Value) and (not result if is_and else bool(result)):
+                return result
         return result
 
     def expr_IfExp(self, node):
@@ -618,6 +621,7 @@ def _known_true(lowerer, value, node):
 
 
 _NOFOLD = object()
+_UNSET = object()
 _PYTHON_OPERATORS = {id(f) for f in list(BINOPS.values()) + list(UNARYOPS.values()) + list(CMPOPS.values())}
 
 

@@ -13,8 +13,19 @@ def _is_const(a, value):
     return isinstance(a, ir.Const) and type(a.value) in (int, float) and a.value == value
 
 
+def _ones_like_seed(a):
+    """``unreduce(1.0, x)``: the gradient of a full sum, all ones."""
+    return (isinstance(a, ir.Value) and a.op is not None and a.op.prim.name == "unreduce"
+            and _is_const(a.op.args[0], 1) and isinstance(a.op.args[2], ir.Const)
+            and a.op.args[2].value is None)
+
+
 def _simplified(op, shapes):
     name, args = op.prim.name, op.args
+    if name == "mul":            # ones * y -> y, when y has the ones' shape
+        for a, b in (args, args[::-1]):
+            if _ones_like_seed(a) and shapes.same(b, a.op.args[1]):
+                return b
     if name in ("unbroadcast", "broadcast_like") and shapes.same(args[0], args[1]):
         return args[0]
     if name == "mul":

@@ -79,6 +79,8 @@ small_int_exponent._adjoint_compile_time = True
 
 
 def python_pow(x, y):
+    if small_int_exponent(y) and y == 2:
+        return mul(x, x)                 # shared with other x * x by CSE
     if small_int_exponent(y):
         return ipow(x, y)
     return power(x, y)
@@ -89,7 +91,7 @@ alias(operator.pow, python_pow)
 
 @ipow.vjp
 def _(x, n, out, dout):
-    return dout * (n * x) if n == 2 else dout * (n * ipow(x, n - 1))
+    return dout * (n * x) if n == 2 else dout * (n * python_pow(x, n - 1))
 
 
 @negative.vjp
