@@ -9,6 +9,14 @@ back to its carried block arguments (iterated until nothing changes).
 from . import ir
 
 
+def loop_parts(op):
+    """(initial values, body block, carried block arguments) of a for/while op."""
+    body = op.blocks[-1]
+    if op.prim.name == "for":
+        return op.args[3:], body, body.args[1:]
+    return op.args, body, body.args
+
+
 def _varied(ops, varied):
     for op in ops:
         name = op.prim.name
@@ -19,9 +27,7 @@ def _varied(ops, varied):
                 if any(b.yields[k] in varied for b in op.blocks if isinstance(b.yields[k], ir.Value)):
                     varied.add(r)
         elif name in ("for", "while"):
-            inits = op.args[3:] if name == "for" else op.args
-            body = op.blocks[-1]
-            carried = body.args[1:] if name == "for" else body.args
+            inits, body, carried = loop_parts(op)
             for _ in range(len(carried) + 1):
                 before = len(varied)
                 for init, arg, y in zip(inits, carried, body.yields):
@@ -72,9 +78,7 @@ def _useful(ops, useful):
             for block in op.blocks:
                 _useful(block.ops, useful)
         elif name in ("for", "while"):
-            inits = op.args[3:] if name == "for" else op.args
-            body = op.blocks[-1]
-            carried = body.args[1:] if name == "for" else body.args
+            inits, body, carried = loop_parts(op)
             for _ in range(len(carried) + 1):
                 before = len(useful)
                 for init, arg, y, r in zip(inits, carried, body.yields, op.results):

@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 
 from . import gastutil, ir
+from .activity import loop_parts
 from . import names
 from .names import Namer
 from .prims import is_literal
@@ -120,7 +121,7 @@ class _Emitter:
         if not op.blocks:
             return
         body = op.blocks[-1]
-        carried = body.args[1:] if op.prim.name == "for" else body.args
+        _, _, carried = loop_parts(op)
         if op.prim.name == "for" and body.args[0] not in self.uses:
             self.names[body.args[0]] = "_"
         for arg, r, y in zip(carried, op.results, body.yields):
@@ -384,10 +385,8 @@ class _Emitter:
         self.line(depth, text, loc)
 
     def emit_loop(self, op, depth):
-        body = op.blocks[-1]
         is_while = op.prim.name == "while"
-        carried = body.args if is_while else body.args[1:]
-        inits = op.args if is_while else op.args[3:]
+        inits, body, _ = loop_parts(op)
         pairs = [(self.name_of(r), a) for r, a in zip(op.results, inits)
                  if not (isinstance(a, ir.Value) and self.name_of(a) == self.name_of(r))]
         if pairs:

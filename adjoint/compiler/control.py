@@ -255,21 +255,33 @@ class ControlFlow:
         target = node.target.id
         names = [n for n in assigned_names(node.body) if n != target]
         carried = [n for n in names if n in self.env]
+        inits, args, sub = self._loop_start(node, carried)
+        index = ir.Value(target)
+        sub.env[target] = index
+        ops, yields = self._loop_body(node, sub, carried)
+        bounds = [self.operand(b, node) for b in (rng.start, rng.stop, rng.step)]
+        self._loop_end(node, FOR, bounds + inits, [ir.Block(ops, [index] + args, yields)], carried)
+        for n in names:
+            if n not in carried:
+                self.loop_locals[n] = self.loc(node)
+
+    def _loop_start(self, node, carried):
+        """Initial values and block arguments of the carried variables, and the body's lowerer."""
         inits = []
         for n in carried:
             if not yieldable(self.env[n]):
                 raise Fallback("`%s` is a %s" % (n, type(self.env[n]).__name__))
             inits.append(self.operand(self.env[n], node))
-        index = ir.Value(target)
         args = [ir.Value(n) for n in carried]
         env = dict(self.env)
-        env[target] = index
         env.update(zip(carried, args))
         sub = self.child(env)
-        sub.in_loop_op = True
-        sub.in_tensor_branch = False
+        sub.in_loop_op, sub.in_tensor_branch = True, False
+        return inits, args, sub
+
+    def _loop_body(self, node, sub, carried):
+        """Lower the body into a block; its yields are the carried variables' new values."""
         snapshot = _list_snapshot(self.env)
-        mark = len(self.ctx.ops)
         with self.ctx.region() as ops:
             try:
                 sub.body(node.body)
@@ -282,17 +294,14 @@ class ControlFlow:
             if not yieldable(sub.env.get(n)):
                 raise Fallback("`%s` becomes a %s" % (n, type(sub.env.get(n)).__name__))
             yields.append(self.operand(sub.env[n], node))
-        assert len(self.ctx.ops) == mark
-        bounds = [rng.start, rng.stop, rng.step]
+        return ops, yields
+
+    def _loop_end(self, node, prim, args, blocks, carried):
         results = [ir.Value(n) for n in carried]
-        op = ir.Op(FOR, [self.operand(b, node) for b in bounds] + inits, None, self.loc(node), self.role,
-                   blocks=[ir.Block(ops, [index] + args, yields)], results=results)
-        self.ctx.ops.append(op)
+        self.ctx.ops.append(ir.Op(prim, args, None, self.loc(node), self.role, blocks=blocks,
+                                  results=results))
         for n, r in zip(carried, results):
             self.env[n] = r
-        for n in names:
-            if n not in carried:
-                self.loop_locals[n] = self.loc(node)
 
     # -- while ------------------------------------------------------------------------------
     def stmt_While(self, node):
@@ -328,40 +337,13 @@ class ControlFlow:
                                  % count, hint="use a Tensor condition from the start, or a Python counter")
 
     def while_op(self, node):
-        names = assigned_names(node.body)
-        carried = [n for n in names if n in self.env]
-        inits = []
-        for n in carried:
-            if not yieldable(self.env[n]):
-                raise Fallback("`%s` is a %s" % (n, type(self.env[n]).__name__))
-            inits.append(self.operand(self.env[n], node))
-        args = [ir.Value(n) for n in carried]
-        env = dict(self.env)
-        env.update(zip(carried, args))
-        sub = self.child(env)
-        sub.in_loop_op = True
+        carried = [n for n in assigned_names(node.body) if n in self.env]
+        inits, args, sub = self._loop_start(node, carried)
         with self.ctx.region() as cond_ops:
             cond = sub.expr(node.test)
-        snapshot = _list_snapshot(self.env)
-        with self.ctx.region() as body_ops:
-            try:
-                sub.body(node.body)
-            finally:
-                changed = _restore_lists(snapshot)
-        if changed:
-            raise Fallback("a Python list changes in the loop")
-        yields = []
-        for n in carried:
-            if not yieldable(sub.env.get(n)):
-                raise Fallback("`%s` becomes a %s" % (n, type(sub.env.get(n)).__name__))
-            yields.append(self.operand(sub.env[n], node))
-        results = [ir.Value(n) for n in carried]
-        op = ir.Op(WHILE, inits, None, self.loc(node), self.role,
-                   blocks=[ir.Block(cond_ops, args, [self.operand(cond, node)]),
-                           ir.Block(body_ops, args, yields)], results=results)
-        self.ctx.ops.append(op)
-        for n, r in zip(carried, results):
-            self.env[n] = r
+        ops, yields = self._loop_body(node, sub, carried)
+        blocks = [ir.Block(cond_ops, args, [self.operand(cond, node)]), ir.Block(ops, args, yields)]
+        self._loop_end(node, WHILE, inits, blocks, carried)
 
     # -- break / continue -------------------------------------------------------------------
     def stmt_Break(self, node):

@@ -11,7 +11,7 @@ pops them (freeing memory as it goes), carries the adjoints of the loop-carried 
 accumulates the adjoints of values the body read from outside the loop.
 """
 from . import ir
-from .activity import saved_for
+from .activity import loop_parts, saved_for
 from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
 
@@ -125,8 +125,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     is_for = op.prim is FOR
     body = op.blocks[-1]
     index = body.args[0] if is_for else None
-    carried = body.args[1:] if is_for else body.args
-    inits = op.args[3:] if is_for else op.args
+    inits, _, carried = loop_parts(op)
     dres = _results_adjoints(op, adjoints, active, op.results)
     # A loop whose tape a reverse sweep read, differentiated again: the adjoints of what it
     # saved come back, one iteration at a time, on the list that sweep's reverse filled.
