@@ -236,7 +236,7 @@ def _unwrap_sens(sens):
 def _wrapper(layout, pattern, weights):
     """A function giving each returned leaf the type and dtype MindSpore gives it, built once
     per compiled entry (``layout`` mirrors what the generated function returns)."""
-    if isinstance(layout[0], str):
+    if layout and isinstance(layout[0], str):
         return _leaf_wrapper(layout, pattern, weights)
     parts = [_wrapper(sub, pattern, weights) for sub in layout]
     return lambda result, args: tuple([f(r, args) for f, r in zip(parts, result)])

@@ -230,6 +230,10 @@ class ControlFlow:
                     raise self.error(node, "this loop over a range known only at run time needs "
                                      "Python state a loop can't carry (%s)" % why,
                                      hint="loop over a constant range, or carry only Tensors and numbers")
+            except SourceError:
+                # e.g. self.layers[i]: fine once i is known. Unrolling reports real errors again.
+                if isinstance(iterable, SymbolicRange):
+                    raise
         if isinstance(iterable, ir.Value):
             raise self.error(node, "cannot iterate over a Tensor directly",
                              hint="loop over range(x.shape[0]) and index x[i]")
