@@ -51,6 +51,23 @@ def nested_cells():
     return ops.GradOperation(get_all=True, get_by_list=True)(net, ParameterTuple(net.trainable_params()))
 
 
+def mlp_cell():
+    import adjoint.nn as nn
+    net = nn.SequentialCell([nn.Dense(4, 3, weight_init="ones", bias_init="zeros", activation="tanh"),
+                             nn.Dense(3, 2, weight_init="ones", bias_init="zeros")])
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+
+    class WithLoss(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.net, self.loss = net, loss
+
+        def construct(self, x, labels):
+            return self.loss(self.net(x), labels)
+    cell = WithLoss()
+    return ops.GradOperation(get_by_list=True)(cell, ParameterTuple(cell.trainable_params()))
+
+
 CASES = {
     "seed_1": lambda: ops.GradOperation()(load_example("seed_1").Net()),
     "seed_2": lambda: seed_grad_by_list("seed_2"),
@@ -63,9 +80,11 @@ CASES = {
     "while_loop": lambda: control_grad("tensor_while", 0),
     "loop_with_branch": lambda: control_grad("loop_with_branch", 0),
     "nested_cells": nested_cells,
+    "mlp_cell": mlp_cell,
 }
 
 EXAMPLE_ARGS = {
+    "mlp_cell": lambda: (np.zeros((5, 4)), np.zeros(5, np.int64)),
     "if_branch": lambda: (np.ones(2), np.ones(2)),
     "for_rnn": lambda: (np.ones((2, 2)), np.ones((3, 2)), np.ones((4, 3)), np.ones((1, 2))),
     "while_loop": lambda: (np.ones(2),),

@@ -54,9 +54,11 @@ def array_paths(root):
         if isinstance(obj, (Tensor, np.ndarray)):
             out.setdefault(id(obj), path)
         elif isinstance(obj, Cell):
-            for k, v in obj.__dict__.items():
-                if k not in _BOOKKEEPING:
-                    walk(v, path + (k,), depth + 1)
+            # Attributes first, containers after: a sub-Cell kept both as `self.0` and in a
+            # list is named by its attribute (net.0.weight, as MindSpore names it).
+            items = [(k, v) for k, v in obj.__dict__.items() if k not in _BOOKKEEPING]
+            for k, v in sorted(items, key=lambda kv: isinstance(kv[1], (tuple, list))):
+                walk(v, path + (k,), depth + 1)
         elif isinstance(obj, (tuple, list)):
             for i, v in enumerate(obj):
                 walk(v, path + (i,), depth + 1)
