@@ -10,7 +10,7 @@ import types
 import numpy as np
 
 from .compiler import cache
-from .compiler.pipeline import ARRAY, Request, compile_request
+from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
 from .errors import AdjointError, ArgumentError, GradRuntimeError
 from .tensor import STRUCTURE, Parameter, Tensor
 
@@ -22,9 +22,9 @@ def _kind(a):
     anything else is a compile-time constant and is part of the key itself."""
     if isinstance(a, Tensor):
         return "T"
-    if isinstance(a, (np.ndarray, np.generic)):
+    if isinstance(a, np.ndarray):
         return "A"
-    if type(a) in _SCALARS:
+    if type(a) in _SCALARS or isinstance(a, np.generic):
         return "S"
     try:
         hash(a)
@@ -116,7 +116,7 @@ class GradFunction:
                cache.structure(self.self_obj) if self.self_obj is not None else None)
         compiled = cache.lookup(key)
         if compiled is None:
-            marks = [ARRAY if _is_array(a) else a for a in args]
+            marks = [SCALAR if k == "S" else ARRAY if k in ("T", "A") else a for a, k in zip(args, pattern)]
             compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
             compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ref
                                    for o, ref in zip(compiled.inputs, compiled.refs)]
@@ -253,8 +253,8 @@ def _leaf_wrapper(leaf, pattern, weights):
             return lambda g, args: _tensor(_cast(g, args[i]._data.dtype))
         if k == "A":
             return lambda g, args: _cast(g, np.asarray(args[i]).dtype)
-        # a Python number: give back a Python number of its type
-        return lambda g, args: type(args[i])(np.asarray(g).item()) if np.ndim(g) == 0 else g
+        # a number: give back a number of its type (float(np.float64(...)) and the like)
+        return lambda g, args: type(args[i])(g)
     tensors = "T" in pattern or bool(weights)       # outputs: Tensors when the call had Tensors
     return lambda v, args: _wrap_value(v, tensors)
 

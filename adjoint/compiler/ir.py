@@ -97,6 +97,7 @@ class Func:
     def __init__(self, name, params, body, outputs, tuple_output=False):
         self.name, self.params, self.body = name, list(params), body
         self.outputs, self.tuple_output = list(outputs), tuple_output
+        self.scalar_params = set()     # parameters known to be numbers (shape ())
 
     def __str__(self):
         return print_func(self)

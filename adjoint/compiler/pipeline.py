@@ -19,7 +19,8 @@ from .lower import Context, Lowerer
 from .passes import optimize
 from .reverse import differentiate
 
-ARRAY = "<array>"
+ARRAY = "<array>"       # an argument that is an array at run time
+SCALAR = "<scalar>"     # an argument that is a number at run time (shape (): no broadcasting)
 
 
 class Request:
@@ -65,12 +66,15 @@ def lower(fn, self_obj, args, kwargs=None):
     params, call_args = [], []
     user_params = list(sig.parameters)
     offset = 1 if self_obj is not None else 0
+    scalars = set()
     for i, a in enumerate(args):
-        if a is ARRAY:
+        if a is ARRAY or a is SCALAR:
             name = user_params[i + offset] if i + offset < len(user_params) else "arg%d" % i
             v = ir.Value(name)
             params.append(v)
             call_args.append(v)
+            if a is SCALAR:
+                scalars.add(v)
         else:
             call_args.append(a)
     if self_obj is not None:
@@ -88,6 +92,7 @@ def lower(fn, self_obj, args, kwargs=None):
     outputs = list(result) if isinstance(result, tuple) else [result]
     outputs = [lowerer.operand(o, src.node) if not isinstance(o, ir.Value) else o for o in outputs]
     func = ir.Func(src.qualname, params, ir.Block(ctx.ops), outputs, isinstance(result, tuple))
+    func.scalar_params = scalars
     return func, ctx, src
 
 
@@ -155,9 +160,9 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
 
 def _array_index(args, i):
     """Position among the array arguments of argument ``i``."""
-    if args[i] is not ARRAY:
+    if args[i] is not ARRAY and args[i] is not SCALAR:
         raise SourceError("argument %d is not a Tensor and cannot be differentiated" % i)
-    return sum(1 for a in args[:i] if a is ARRAY)
+    return sum(1 for a in args[:i] if a is ARRAY or a is SCALAR)
 
 
 def _map_layout(layout, fn):

@@ -13,6 +13,7 @@ from . import ir
 from .activity import active_values
 from .frontend import parse_function
 from .lower import Context, Lowerer, _P
+from .passes.shapes import SameShape
 
 
 class Adjoints:
@@ -70,6 +71,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
     params = list(func.params)
 
     seed_loc = _last_loc(func)
+    shapes = SameShape(func)
     if sens:
         dout = ir.Value("sens")
         params.append(dout)
@@ -80,8 +82,8 @@ def differentiate(func, wrt, sens=False, seeded=None):
         if sens:
             seed = dout if not tuple_sens else _tuple_item(ctx, dout, i, seed_loc)
             seed = ctx.emit(_P().check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
-        elif _full_reduction(out):
-            seed = 1.0        # the output is a scalar: no ones array is needed
+        elif shapes.is_scalar(out):
+            seed = 1.0        # the output is a number: no ones array is needed
         else:
             seed = ctx.emit(_P().ones_like, [out], seed_loc, "grad")
         if isinstance(seed, ir.Value):
@@ -103,6 +105,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
         grads.append(total)
 
     result = ir.Func(func.name + "_grad", params, ir.Block(ctx.ops), list(func.outputs) + grads)
+    result.scalar_params = set(func.scalar_params)
     result.n_outputs = len(func.outputs)
     result.tuple_output = func.tuple_output
     return result
@@ -121,14 +124,6 @@ def reverse_ops(ctx, ops, adjoints, active, in_loop):
         if dresult is None:
             continue
         _apply_rule(ctx, op, dresult, active, adjoints)
-
-
-def _full_reduction(value):
-    """Is ``value`` a sum/mean/max/min over every axis (a scalar)?"""
-    op = value.op if isinstance(value, ir.Value) else None
-    return (op is not None and op.prim.name in ("sum", "mean", "amax", "amin")
-            and isinstance(op.args[1], ir.Const) and op.args[1].value is None
-            and isinstance(op.args[2], ir.Const) and op.args[2].value is False)
 
 
 def _ones_like(ctx, v, loc):

@@ -15,10 +15,8 @@ def mlp_loss_grad(W1, b1, W2, b2, x, labels):
     # return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
     _t3 = np.arange(x.shape[0])
     _t4 = logp[_t3, labels]
-    _t5 = -np.mean(_t4)
     # grad of: return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
-    dout = np.ones_like(_t5)
-    dlogp = getitem_grad(unreduce(-dout / reduced_size(_t4), _t4), logp, _t3, labels)
+    dlogp = getitem_grad(unreduce(-1.0 / reduced_size(_t4), _t4), logp, _t3, labels)
     # grad of: logp = ops.log_softmax(logits, axis=-1)  [test_golden.py:39]
     dlogits = dlogp - np.exp(logp) * np.sum(dlogp, axis=-1, keepdims=True)
     # grad of: logits = h @ W2 + b2  [test_golden.py:38]
@@ -27,7 +25,7 @@ def mlp_loss_grad(W1, b1, W2, b2, x, labels):
     dh = matmul_dx(d_t2, h, W2)
     dW2 = matmul_dy(d_t2, h, W2)
     # grad of: h = np.tanh(x @ W1 + b1)  [test_golden.py:37]
-    d_t6 = dh * (1 - h * h)
-    db1 = unbroadcast(d_t6, b1)
-    dW1 = matmul_dy(unbroadcast(d_t6, _t1), x, W1)
+    d_t5 = dh * (1 - h * h)
+    db1 = unbroadcast(d_t5, b1)
+    dW1 = matmul_dy(unbroadcast(d_t5, _t1), x, W1)
     return dW1, db1, dW2, db2

@@ -21,11 +21,20 @@ LIKE_ARG = {"unbroadcast": 1, "broadcast_like": 1, "unreduce": 1, "getitem_grad"
             "tie_mask": 2}
 
 
+SCALAR = object()      # the class of values known to be numbers (shape ())
+REDUCTIONS = {"sum", "mean", "amax", "amin"}
+
+
 class SameShape:
     def __init__(self, func):
         self.parent = {}
+        for p in func.scalar_params:
+            self.union(p, SCALAR)
         for op in ir.walk(func.body.ops):
             self._visit(op)
+
+    def is_scalar(self, v):
+        return isinstance(v, ir.Value) and self.find(v) is self.find(SCALAR)
 
     def find(self, v):
         root = v
@@ -60,6 +69,9 @@ class SameShape:
                 self.union(out, a)
         elif name in LIKE_ARG and isinstance(args[LIKE_ARG[name]], ir.Value):
             self.union(out, args[LIKE_ARG[name]])
+        elif (name in REDUCTIONS and isinstance(args[1], ir.Const) and args[1].value is None
+              and isinstance(args[2], ir.Const) and args[2].value is False):
+            self.union(out, SCALAR)
         elif name == "reshape" and isinstance(args[1], ir.Value) and args[1].op is not None \
                 and args[1].op.prim.name in ("shape", "shape_of") and isinstance(args[1].op.args[0], ir.Value):
             self.union(out, args[1].op.args[0])

@@ -28,6 +28,9 @@ def _simplified(op, shapes):
                 return b
     if name in ("unbroadcast", "broadcast_like") and shapes.same(args[0], args[1]):
         return args[0]
+    if name in ("unbroadcast", "broadcast_like") and isinstance(args[0], ir.Const) \
+            and shapes.is_scalar(args[1]) and isinstance(args[0].value, (int, float)):
+        return args[0]           # a number stays a number
     if name == "mul":
         if _is_const(args[1], 1):
             return args[0]
@@ -58,7 +61,9 @@ def simplify(func):
         if any(isinstance(a, ir.Value) and a in mapping for a in op.args):
             op.args = [_chase(mapping, a) for a in op.args]
         new = _simplified(op, shapes)
-        if isinstance(new, ir.Value):
+        if isinstance(new, ir.Const):
+            mapping[op.result] = new
+        elif isinstance(new, ir.Value):
             mapping[op.result] = new
             if new.name is None and op.result.name is not None and new.op is not None:
                 new.name = op.result.name
