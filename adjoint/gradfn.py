@@ -37,7 +37,8 @@ def _kind(a):
 class _Entry:
     """A compiled adjoint bound to one target: the objects it reads and how to wrap results."""
 
-    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn", "unpack", "wrap")
+    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn", "unpack", "wrap", "pattern",
+                 "weights", "_stubs")
 
     def __init__(self, epoch, compiled, inputs, dynamic, pattern, weights):
         self.epoch, self.compiled, self.inputs = epoch, compiled, inputs
@@ -45,6 +46,19 @@ class _Entry:
         self.fn = compiled.fn
         self.unpack = [(i, k == "T") for i, k in enumerate(pattern) if k in ("T", "A", "S")]
         self.wrap = _wrapper(compiled.layout, pattern, weights)
+        self.pattern, self.weights, self._stubs = pattern, weights, {}
+
+    def stub(self, args, sens):
+        """A function specialised to calls like this one (same argument types, nothing changed
+        since): it unwraps, calls and wraps with no loops or look-ups. Returns _MISS for any
+        other call. None when such calls can't be specialised (constant or global inputs)."""
+        if self.dynamic or any(not isinstance(k, str) for k in self.pattern):
+            return None
+        types = tuple(type(a) for a in args)
+        stub = self._stubs.get(types)
+        if stub is None:
+            stub = self._stubs[types] = _make_stub(self, types, sens)
+        return stub
 
     def current_inputs(self):
         if not self.dynamic:
@@ -68,11 +82,17 @@ class GradFunction:
         self.layout_fn = layout_fn
         self.sens, self.has_aux, self.api = sens, has_aux, api
         self.optimize = optimize
+        self._stub = None          # the last call's fast path (see _Entry.stub)
         self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
                         sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)))
 
     # -- calling ----------------------------------------------------------------------------
     def __call__(self, *args):
+        stub = self._stub
+        if stub is not None:
+            out = stub(args)
+            if out is not _MISS:
+                return out
         if self.sens:
             if not args:
                 raise ArgumentError("%s(sens_param=True): the last argument must be the sens "
@@ -91,6 +111,7 @@ class GradFunction:
             raise
         except Exception as exc:
             raise _runtime_error(exc, entry.compiled) from exc
+        self._stub = entry.stub(args, self.sens)
         return entry.wrap(result, args)
 
     def _entry(self, args, pattern):
@@ -231,6 +252,63 @@ def _unwrap_sens(sens):
         return sens
     raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
                         % type(sens).__name__)
+
+
+_MISS = object()
+
+
+def _make_stub(entry, types, sens):
+    n = len(types)
+    names = ["a%d" % i for i in range(n)]
+    env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.fn, "_T": _tensor,
+           "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
+           "_COMPILED": entry.compiled, "_US": _unwrap_sens}
+    checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
+    for i, t in enumerate(types):
+        env["_t%d" % i] = t
+    call = ["%s._data" % names[i] if k == "T" else names[i] for i, k in enumerate(entry.pattern)]
+    for j, obj in enumerate(entry.inputs):
+        env["_i%d" % j] = obj
+        call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
+    for j, w in enumerate(entry.weights):
+        env["_dt%d" % j] = w._data.dtype
+    tensors = "T" in entry.pattern or bool(entry.weights)
+
+    def wrap(layout, expr):
+        if layout and isinstance(layout[0], str):
+            kind, i = layout
+            if kind == "dw":
+                return "_T(_C(%s, _dt%d))" % (expr, i)
+            if kind == "dx":
+                k = entry.pattern[i]
+                if k == "T":
+                    return "_T(_C(%s, a%d._data.dtype))" % (expr, i)
+                if k == "A":
+                    return "_C(%s, a%d.dtype)" % (expr, i)
+                return "_t%d(%s)" % (i, expr)
+            return "_WV(%s, %r)" % (expr, tensors)
+        parts = [wrap(sub, "%s[%d]" % (expr, k)) for k, sub in enumerate(layout)]
+        return "(%s)" % "".join(p + ", " for p in parts) if len(parts) == 1 else "(%s)" % ", ".join(parts)
+
+    argc = n + (1 if sens else 0)
+    lines = ["def stub(args):",
+             "    if _S[0] != _EPOCH or len(args) != %d:" % argc,
+             "        return _MISS"]
+    if n:
+        lines.append("    %s, = args[:%d]" % (", ".join(names), n))
+        lines.append("    if %s:" % " or ".join(checks))
+        lines.append("        return _MISS")
+    if sens:
+        call.append("_US(args[-1])")
+    lines += ["    try:",
+              "        r = _FN(%s)" % ", ".join(call),
+              "    except _AE:",
+              "        raise",
+              "    except Exception as exc:",
+              "        raise _RE(exc, _COMPILED) from exc",
+              "    return " + wrap(entry.compiled.layout, "r")]
+    exec("\n".join(lines), env)
+    return env["stub"]
 
 
 def _wrapper(layout, pattern, weights):

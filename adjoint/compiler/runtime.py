@@ -6,6 +6,21 @@ on raw ndarrays and Python numbers and take fast paths where shapes already agre
 import numpy as np
 
 
+def zeros_like(x):
+    """np.zeros_like, without its overhead for the common case of an ndarray."""
+    if type(x) is np.ndarray:
+        return np.zeros(x.shape, x.dtype)
+    return np.zeros_like(x)
+
+
+def ones_like(x):
+    if type(x) is np.ndarray:
+        out = np.empty(x.shape, x.dtype)
+        out.fill(1)
+        return out
+    return np.ones_like(x)
+
+
 def identity(x):
     return x
 
@@ -64,7 +79,9 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = _shape(x)
     if type(g) in (float, int):          # a constant seed: a fresh array in x's float dtype
         dtype = getattr(x, "dtype", None)
-        return np.full(shape, g, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
+        out = np.empty(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
+        out.fill(g)                      # (np.full is several times slower on small arrays)
+        return out
     if not keepdims and axis is not None:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)

@@ -10,8 +10,10 @@ ndim = Prim("ndim", np.ndim, attr="ndim")
 size = Prim("size", np.size, attr="size")
 dtype_of = Prim("dtype_of", lambda x: np.asarray(x).dtype, attr="dtype")
 inv_perm_p = Prim("inv_perm", rt.inv_perm, "axes")
-zeros_like = Prim("zeros_like", np.zeros_like, emit="np.zeros_like")
-ones_like = Prim("ones_like", np.ones_like, emit="np.ones_like")
+zeros_like = Prim("zeros_like", rt.zeros_like)
+ones_like = Prim("ones_like", rt.ones_like)
+alias(np.zeros_like, zeros_like)
+alias(np.ones_like, ones_like)
 shape_of = Prim("shape_of", np.shape, emit="np.shape")     # np.shape(x): works on numbers too
 nondiff(shape, shape_of, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
 
