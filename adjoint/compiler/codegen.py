@@ -81,6 +81,16 @@ class _Emitter:
             if isinstance(v, ir.Value):
                 uses[v] = uses.get(v, 0) + 2
         self.uses = uses
+        # Names first: loop variables, results and yields that share one Python name.
+        for p in self.func.params:
+            self.names[p] = self.namer.fresh(p.name or "arg")
+        self.in_place = set()
+        for op in all_ops:
+            if op.blocks:
+                self._name_structured(op)
+                self._in_place_accumulators(op)
+        # Then fold temporaries into the expression that uses them, where that moves no read
+        # past a write of the same name.
         for op in all_ops:
             if op.prim.name == "while":
                 cond = op.blocks[0].yields[0]
@@ -93,16 +103,31 @@ class _Emitter:
             u = user.get(v)
             if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses and op.prim.pure
                     and u is not None and self.block_of[u] is self.block_of[op]
-                    and _line(u.loc) == _line(op.loc) and u.role == op.role
-                    and op.prim.name != "make_slice"):
+                    and (u in self.in_place and u.args[1] is v
+                         or _line(u.loc) == _line(op.loc) and u.role == op.role)
+                    and op.prim.name != "make_slice" and self._safe_to_move(op, u)):
                 self.inline[v] = op
-        for p in self.func.params:
-            self.names[p] = self.namer.fresh(p.name or "arg")
-        self.in_place = set()
-        for op in all_ops:
-            if op.blocks:
-                self._name_structured(op)
-                self._in_place_accumulators(op)
+
+    def _reads(self, op):
+        """Values an op's expression reads, through the temporaries folded into it."""
+        out = []
+        for a in op.values():
+            inner = self.inline.get(a)
+            out.extend(self._reads(inner) if inner is not None else [a])
+        return out
+
+    def _safe_to_move(self, op, user):
+        """Folding ``op`` into ``user`` evaluates it later: no statement in between may assign
+        a name ``op`` reads (only shared names, from loop variables, can be assigned twice)."""
+        read = {self.names[v] for v in self._reads(op) if v in self.names}
+        if not read:
+            return True
+        ops = self.block_of[op]
+        for between in ops[ops.index(op) + 1:ops.index(user)]:
+            for written in ir.walk([between]):
+                if any(self.names.get(r) in read for r in written.results):
+                    return False
+        return True
 
     def _index_blocks(self, ops):
         for op in ops:

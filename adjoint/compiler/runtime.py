@@ -137,6 +137,8 @@ def mT(x):
 def matmul_dx(g, x, y):
     """The gradient of ``x @ y`` with respect to x (of which only the shape is used)."""
     x_ndim = len(_shape(x))
+    if x_ndim == 2 and type(y) is np.ndarray and y.ndim == 2:
+        return g @ y.T                  # matrices: the common case, without the general path
     if np.ndim(y) == 1:
         gx = np.multiply.outer(g, y) if x_ndim > 1 else g * y
     elif x_ndim == 1:
@@ -151,6 +153,8 @@ def matmul_dx(g, x, y):
 def matmul_dy(g, x, y):
     """The gradient of ``x @ y`` with respect to y (of which only the shape is used)."""
     y_ndim = len(_shape(y))
+    if y_ndim == 2 and type(x) is np.ndarray and x.ndim == 2:
+        return x.T @ g
     if np.ndim(x) == 1:
         gy = np.multiply.outer(x, g) if y_ndim > 1 else g * x
     elif y_ndim == 1:

@@ -28,10 +28,8 @@ def rnn_grad(Wh, Wx, xs, h):
         # grad of: h = np.tanh(h @ Wh + xs[t] @ Wx)  [control.py:43]
         d_t10 = dh * (1 - h_4 * h_4)
         d_t2 = unbroadcast(d_t10, _t7)
-        dWx_2 = matmul_dy(unbroadcast(d_t10, _t9), _t8, Wx)
         dh = matmul_dx(d_t2, h_3, Wh)
-        dWh_2 = matmul_dy(d_t2, h_3, Wh)
         # grad of: for t in range(xs.shape[0]):  [control.py:42]
-        dWx += dWx_2
-        dWh += dWh_2
+        dWx += matmul_dy(unbroadcast(d_t10, _t9), _t8, Wx)
+        dWh += matmul_dy(d_t2, h_3, Wh)
     return dWh, dWx
