@@ -35,38 +35,23 @@ def _kind(a):
 
 
 class _Entry:
-    """A compiled adjoint bound to one target: the objects it reads and how to wrap results."""
+    """A compiled adjoint bound to one target: the objects it reads, and call stubs."""
 
-    __slots__ = ("epoch", "compiled", "inputs", "dynamic", "fn", "unpack", "wrap", "pattern",
-                 "weights", "_stubs")
+    __slots__ = ("epoch", "compiled", "inputs", "refs", "pattern", "weights", "_stubs")
 
-    def __init__(self, epoch, compiled, inputs, dynamic, pattern, weights):
-        self.epoch, self.compiled, self.inputs = epoch, compiled, inputs
-        self.dynamic = dynamic      # [(index, ref)]: globals and closure cells, read at every call
-        self.fn = compiled.fn
-        self.unpack = [(i, k == "T") for i, k in enumerate(pattern) if k in ("T", "A", "S")]
-        self.wrap = _wrapper(compiled.layout, pattern, weights)
+    def __init__(self, epoch, compiled, inputs, refs, pattern, weights):
+        self.epoch, self.compiled, self.inputs, self.refs = epoch, compiled, inputs, refs
         self.pattern, self.weights, self._stubs = pattern, weights, {}
 
     def stub(self, args, sens):
-        """A function specialised to calls like this one (same argument types, nothing changed
-        since): it unwraps, calls and wraps with no loops or look-ups. Returns _MISS for any
-        other call. None when such calls can't be specialised (constant or global inputs)."""
-        if self.dynamic or any(not isinstance(k, str) for k in self.pattern):
-            return None
+        """The call path for calls like this one (same argument types and constants, nothing
+        changed since): generated once, it unwraps, calls and wraps with no loops or look-ups,
+        and returns _MISS for any other call."""
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
-            stub = self._stubs[types] = _make_stub(self, types, sens)
+            stub = self._stubs[types] = _make_stub(self, types, args, sens)
         return stub
-
-    def current_inputs(self):
-        if not self.dynamic:
-            return self.inputs
-        inputs = list(self.inputs)
-        for i, ref in self.dynamic:
-            inputs[i] = cache.resolve(None, ref)
-        return inputs
 
 
 class GradFunction:
@@ -93,26 +78,20 @@ class GradFunction:
             out = stub(args)
             if out is not _MISS:
                 return out
+        inputs = args
         if self.sens:
             if not args:
                 raise ArgumentError("%s(sens_param=True): the last argument must be the sens "
                                     "(the output's gradient); no arguments were given" % self.api)
-            sens = _unwrap_sens(args[-1])
-            args = args[:-1]
-        pattern = tuple(map(_kind, args))
-        entry = self._entry(args, pattern)
-        arrays = [args[i]._data if tensor else args[i] for i, tensor in entry.unpack]
-        arrays += [o._data if isinstance(o, Tensor) else o for o in entry.current_inputs()]
-        if self.sens:
-            arrays.append(sens)
-        try:
-            result = entry.fn(*arrays)
-        except AdjointError:
-            raise
-        except Exception as exc:
-            raise _runtime_error(exc, entry.compiled) from exc
-        self._stub = entry.stub(args, self.sens)
-        return entry.wrap(result, args)
+            _unwrap_sens(args[-1])            # checks what the sens is
+            inputs = args[:-1]
+        pattern = tuple(map(_kind, inputs))
+        entry = self._entry(inputs, pattern)
+        stub = self._stub = entry.stub(inputs, self.sens)
+        out = stub(args)
+        if out is _MISS:    # cannot happen: the stub was made for these very arguments
+            raise AdjointError("internal error: no call path for %s" % self.fn.__qualname__)
+        return out
 
     def _entry(self, args, pattern):
         fast = _fast_table(self.target)
@@ -143,8 +122,7 @@ class GradFunction:
                                    for o, ref in zip(compiled.inputs, compiled.refs)]
             cache.store(key, compiled)
         inputs = [cache.resolve(self.self_obj, ref) for ref in compiled.input_refs]
-        dynamic = [(i, ref) for i, ref in enumerate(compiled.input_refs) if ref[0] in ("global", "closure")]
-        return _Entry(STRUCTURE[0], compiled, inputs, dynamic, pattern, self.weights)
+        return _Entry(STRUCTURE[0], compiled, inputs, compiled.input_refs, pattern, self.weights)
 
     def _check_arity(self, args):
         sig = inspect.signature(self.fn)
@@ -257,19 +235,31 @@ def _unwrap_sens(sens):
 _MISS = object()
 
 
-def _make_stub(entry, types, sens):
+def _make_stub(entry, types, args, sens):
+    """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
-    env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.fn, "_T": _tensor,
-           "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
-           "_COMPILED": entry.compiled, "_US": _unwrap_sens}
+    env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
+           "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
+           "_COMPILED": entry.compiled, "_US": _unwrap_sens, "_R": cache.resolve, "_TENSOR": Tensor}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
     for i, t in enumerate(types):
         env["_t%d" % i] = t
-    call = ["%s._data" % names[i] if k == "T" else names[i] for i, k in enumerate(entry.pattern)]
-    for j, obj in enumerate(entry.inputs):
+    call = []
+    for i, k in enumerate(entry.pattern):
+        if isinstance(k, str):
+            call.append("%s._data" % names[i] if k == "T" else names[i])
+        else:                       # a constant the code was compiled for
+            env["_k%d" % i] = args[i]
+            checks.append("not (a%d is _k%d or a%d == _k%d)" % (i, i, i, i))
+    for j, (obj, ref) in enumerate(zip(entry.inputs, entry.refs)):
         env["_i%d" % j] = obj
-        call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
+        if ref[0] in ("global", "closure"):       # read again at every call
+            env["_ref%d" % j] = ref
+            call.append("_unwrap(_R(None, _ref%d))" % j)
+            env["_unwrap"] = _unwrap_input
+        else:
+            call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
     for j, w in enumerate(entry.weights):
         env["_dt%d" % j] = w._data.dtype
     tensors = "T" in entry.pattern or bool(entry.weights)
@@ -311,30 +301,8 @@ def _make_stub(entry, types, sens):
     return env["stub"]
 
 
-def _wrapper(layout, pattern, weights):
-    """A function giving each returned leaf the type and dtype MindSpore gives it, built once
-    per compiled entry (``layout`` mirrors what the generated function returns)."""
-    if layout and isinstance(layout[0], str):
-        return _leaf_wrapper(layout, pattern, weights)
-    parts = [_wrapper(sub, pattern, weights) for sub in layout]
-    return lambda result, args: tuple([f(r, args) for f, r in zip(parts, result)])
-
-
-def _leaf_wrapper(leaf, pattern, weights):
-    kind, i = leaf
-    if kind == "dw":
-        dtype = weights[i]._data.dtype
-        return lambda g, args: _tensor(_cast(g, dtype))
-    if kind == "dx":
-        k = pattern[i]
-        if k == "T":
-            return lambda g, args: _tensor(_cast(g, args[i]._data.dtype))
-        if k == "A":
-            return lambda g, args: _cast(g, np.asarray(args[i]).dtype)
-        # a number: give back a number of its type (float(np.float64(...)) and the like)
-        return lambda g, args: type(args[i])(g)
-    tensors = "T" in pattern or bool(weights)       # outputs: Tensors when the call had Tensors
-    return lambda v, args: _wrap_value(v, tensors)
+def _unwrap_input(obj):
+    return obj._data if isinstance(obj, Tensor) else obj
 
 
 def _tensor(array):
