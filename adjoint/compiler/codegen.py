@@ -301,6 +301,7 @@ class _Emitter:
     def emit(self):
         self.plan()
         self.lines = []
+        self.plan_frees()
         self.block(self.func.body.ops, 1)
         ret = self.returns_expr(self.returns)
         self.line(1, gastutil.to_source(g.Return(value=ret)).rstrip("\n"))
@@ -377,6 +378,55 @@ class _Emitter:
                                              op=g.Add(), value=self.arg(op.args[1])), op.loc)
             else:
                 self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
+            if depth == 1:
+                self.free_after(op, depth)
+
+    def plan_frees(self):
+        """For the function's top level: after which statement each name is read for the last
+        time, so its array can be freed at once (peak memory close to hand-written code)."""
+        top = [op for op in self.func.body.ops if op.result not in self.inline]
+        defined = {}
+        for op in top:
+            for r in op.results + [tape for tape, _ in ir.tapes(op)]:
+                defined[r] = op
+        keep = {v for v in _leaves(self.returns) if isinstance(v, ir.Value)}
+        last = {}
+        for op in top:
+            for v in self._all_reads(op):
+                if v in defined and v not in keep:
+                    last[v] = op
+        self.frees = {}
+        for v, op in last.items():
+            if op is not defined[v] or v in self._reads(op):
+                self.frees.setdefault(op, []).append(v)
+
+    def _all_reads(self, op):
+        """Every value a statement reads, at any depth, through folded temporaries."""
+        out = []
+        for inner in ir.walk([op]):
+            vals = ir.used_values(inner) + ir.saved_values(inner) if inner.blocks else inner.values()
+            if "pops" in inner.attrs and not inner.blocks:
+                vals.append(inner.attrs["pops"])
+            for v in vals:
+                folded = self.inline.get(v)
+                out.extend(self._all_reads(folded) if folded is not None else [v])
+        return out
+
+    def free_after(self, op, depth):
+        values = self.frees.get(op)
+        if not values:
+            return
+        keep = {self.name_of(v) for v in _leaves(self.returns) if isinstance(v, ir.Value)}
+        names = sorted({self.name_of(v) for v in values} - keep)
+        rest = [o for o in self.func.body.ops[self.func.body.ops.index(op) + 1:] if o.result not in self.inline]
+        if not rest:
+            return                      # returning frees everything anyway
+        still = set()
+        for later in rest:
+            still.update(self.name_of(v) for v in self._all_reads(later) if v in self.names)
+        names = [n for n in names if n not in still]
+        if names:
+            self.line(depth, "del " + ", ".join(names))
 
     def finish_block(self, block, results, depth):
         """Assign yielded values to the results' names (one tuple assignment when several)."""

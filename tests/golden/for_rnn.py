@@ -20,6 +20,7 @@ def rnn_grad(Wh, Wx, xs, h):
         h_1 = h_2
     # grad of: return np.sum(h)  [control.py:44]
     dh_1 = unreduce(1.0, h_1)
+    del h_1
     # grad of: for t in range(xs.shape[0]):  [control.py:42]
     dh, dWx, dWh = dh_1, zeros_like(Wx), zeros_like(Wh)
     for _ in reversed(range(_t1)):

@@ -22,6 +22,7 @@ def branch_grad(x, y):
             z = z_1
     # grad of: if np.sum(x) > 0:  [control.py:12]
     dz = z + z
+    del z
     if _t1:
         # grad of: z = x * y  [control.py:13]
         dx = unbroadcast(dz * y, x)

@@ -24,8 +24,10 @@ def loop_with_branch_grad(x, n):
             _t3, _t4 = None, _t5
         _tape.append((acc, _t1, _t3, _t4))
         acc = acc_1
+    del acc_2
     # grad of: return np.sum(acc)  [control.py:62]
     dacc = unreduce(1.0, acc)
+    del acc
     # grad of: for i in range(n):  [control.py:57]
     dacc_2, dx = dacc, zeros_like(x)
     for _ in reversed(range(n)):
@@ -46,8 +48,10 @@ def loop_with_branch_grad(x, n):
             dacc_2 = dacc_3
         # grad of: for i in range(n):  [control.py:57]
         dx += dx_1
+    del _tape, dacc
     # grad of: acc = x * 0.0  [control.py:56]
     _t10 = unbroadcast(dacc_2 * 0.0, x)
+    del dacc_2
     # grad of: return np.sum(acc)  [control.py:62]
-    dx_3 = dx + _t10
-    return dx_3
+    dx_2 = dx + _t10
+    return dx_2

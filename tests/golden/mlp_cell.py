@@ -13,15 +13,21 @@ def mlp_cell_WithLoss_construct_grad(x, labels, self_net_0_weight, self_net_0_bi
     _t6 = _t5 + self_net_1_bias
     _t7 = log_softmax(_t6)
     _t8 = np.expand_dims(labels, -1) == np.arange(_t6.shape[-1])
+    del _t6
     _t9 = np.where(_t8, _t7, 0.0)
     _t10 = -np.sum(_t9, axis=-1)
     # grad of: return self.loss(self.net(x), labels)  [test_golden.py:66]
     d_t7 = unbroadcast(np.where(_t8, unreduce(-unreduce(1.0 / reduced_size(_t10), _t10), _t9, axis=-1), 0), _t7)
+    del _t10, _t8, _t9
     d_t6 = d_t7 - np.exp(_t7) * np.sum(d_t7, axis=-1, keepdims=True)
+    del _t7, d_t7
     d_t5 = unbroadcast(d_t6, _t5)
+    del _t5
     dself_net_1_bias = unbroadcast(d_t6, self_net_1_bias)
+    del d_t6
     dself_net_1_weight = mT(matmul_dy(d_t5, _t3, _t4))
     d_t11 = matmul_dx(d_t5, _t3, _t4) * (1 - _t3 * _t3)
+    del _t3, _t4, d_t5
     dself_net_0_bias = unbroadcast(d_t11, self_net_0_bias)
     dself_net_0_weight = mT(matmul_dy(unbroadcast(d_t11, _t2), x, _t1))
     return dself_net_0_weight, dself_net_0_bias, dself_net_1_weight, dself_net_1_bias

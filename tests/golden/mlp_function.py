@@ -12,20 +12,27 @@ def mlp_loss_grad(W1, b1, W2, b2, x, labels):
     logits = _t2 + b2
     # logp = ops.log_softmax(logits, axis=-1)  [test_golden.py:39]
     logp = log_softmax(logits)
+    del logits
     # return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
     _t3 = np.arange(x.shape[0])
     _t4 = logp[_t3, labels]
     # grad of: return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
     dlogp = getitem_grad(unreduce(-1.0 / reduced_size(_t4), _t4), logp, _t3, labels)
+    del _t3, _t4
     # grad of: logp = ops.log_softmax(logits, axis=-1)  [test_golden.py:39]
     dlogits = dlogp - np.exp(logp) * np.sum(dlogp, axis=-1, keepdims=True)
+    del dlogp, logp
     # grad of: logits = h @ W2 + b2  [test_golden.py:38]
     d_t2 = unbroadcast(dlogits, _t2)
+    del _t2
     db2 = unbroadcast(dlogits, b2)
+    del dlogits
     dh = matmul_dx(d_t2, h, W2)
     dW2 = matmul_dy(d_t2, h, W2)
+    del d_t2
     # grad of: h = np.tanh(x @ W1 + b1)  [test_golden.py:37]
     d_t5 = dh * (1 - h * h)
+    del dh, h
     db1 = unbroadcast(d_t5, b1)
     dW1 = matmul_dy(unbroadcast(d_t5, _t1), x, W1)
     return dW1, db1, dW2, db2

@@ -42,6 +42,7 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t20 = _t16 + _t19
     # return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
     _t21 = _t20 * 2.0
+    del _t20
     _t22 = _t21 + _t16
     # return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
     _t23 = _t14 + _t22
@@ -49,75 +50,110 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t25 = _t23 + _t24
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
     d_t25 = unreduce(1.0, _t25)
+    del _t25
     d_t23 = unbroadcast(d_t25, _t23)
+    del _t23
     d_t24 = unbroadcast(d_t25, _t24)
+    del _t24, d_t25
     dself_b = unbroadcast(d_t24 * x, self_b)
     d_t14 = unbroadcast(d_t23, _t14)
+    del _t14
     d_t22 = unbroadcast(d_t23, _t22)
+    del _t22, d_t23
     # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
     d_t26 = unbroadcast(d_t22, _t16)
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
     _t27 = 1 - _t15
     d_t28 = d_t26 * 0.5 * _t15 * _t27
+    del d_t26
     _t29 = unbroadcast(d_t28 * self_doubled_w, h)
     _t30 = unbroadcast(d_t28 * h, self_doubled_w)
+    del d_t28
     # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
     _t31 = unbroadcast(d_t22, _t21) * 2.0
+    del _t21, d_t22
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
     d_t16 = unbroadcast(_t31, _t16)
+    del _t16
     d_t19 = unbroadcast(_t31, _t19)
+    del _t19, _t31
     # grad of: return inner_helper(x) * w  [structure.py:11]
     d_t18 = unbroadcast(d_t19 * self_doubled_w, _t18)
     _t32 = unbroadcast(d_t19 * _t18, self_doubled_w)
+    del _t18, d_t19
     # grad of: return np.tanh(x) + x * x  [structure.py:15]
     _t33 = d_t18 * h
     _t34 = d_t18 * (1 - _t17 * _t17)
+    del _t17, d_t18
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
     d_t35 = d_t16 * 0.5 * _t15 * _t27
+    del _t15, _t27, d_t16
     _t36 = unbroadcast(d_t35 * self_doubled_w, h)
     _t37 = unbroadcast(d_t35 * h, self_doubled_w)
+    del d_t35
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
     _t38 = unbroadcast(d_t14 * _t2, h)
     d_t39 = unbroadcast(d_t14 * h, _t2)
+    del d_t14, h
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
     _t40 = 1 - _t1
     d_t41 = d_t39 * 3.0 * _t1 * _t40
+    del d_t39
     _t42 = unbroadcast(d_t41 * self_encoder_w, x)
     _t43 = unbroadcast(d_t41 * x, self_encoder_w)
+    del d_t41
     # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
     dh = _t29 + _t33 + _t33 + _t34 + _t36 + _t38
+    del _t29, _t33, _t34, _t36, _t38
     d_t6 = unbroadcast(dh, _t6)
+    del _t6
     d_t13 = unbroadcast(dh, _t13)
+    del _t13, dh
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
     d_t9 = unbroadcast(d_t13, _t9)
+    del _t9
     d_t12 = unbroadcast(d_t13, _t12)
+    del _t12, d_t13
     # grad of: return inner_helper(x) * w  [structure.py:11]
     d_t11 = unbroadcast(d_t12 * self_encoder_w, _t11)
     _t44 = unbroadcast(d_t12 * _t11, self_encoder_w)
+    del _t11, d_t12
     # grad of: return np.tanh(x) + x * x  [structure.py:15]
     _t45 = d_t11 * _t7
     _t46 = d_t11 * (1 - _t10 * _t10)
+    del _t10, d_t11
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
     d_t47 = d_t9 * 3.0 * _t8 * (1 - _t8)
+    del _t8, d_t9
     _t48 = unbroadcast(d_t47 * self_encoder_w, _t7)
     _t49 = unbroadcast(d_t47 * _t7, self_encoder_w)
+    del _t7, d_t47
     # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
     _t50 = (_t45 + _t45 + _t46 + _t48) * 0.5
+    del _t45, _t46, _t48
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
     d_t2 = unbroadcast(d_t6, _t2)
+    del _t2
     d_t5 = unbroadcast(d_t6, _t5)
+    del _t5, d_t6
     # grad of: return inner_helper(x) * w  [structure.py:11]
     d_t4 = unbroadcast(d_t5 * self_encoder_w, _t4)
     _t51 = unbroadcast(d_t5 * _t4, self_encoder_w)
+    del _t4, d_t5
     # grad of: return np.tanh(x) + x * x  [structure.py:15]
     _t52 = d_t4 * x
     _t53 = d_t4 * (1 - _t3 * _t3)
+    del _t3, d_t4
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
     d_t54 = d_t2 * 3.0 * _t1 * _t40
+    del _t1, _t40, d_t2
     _t55 = unbroadcast(d_t54 * self_encoder_w, x)
     _t56 = unbroadcast(d_t54 * x, self_encoder_w)
+    del d_t54
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
     dx = unbroadcast(d_t24 * self_b, x) + _t42 + _t50 + _t52 + _t52 + _t53 + _t55
+    del _t42, _t50, _t52, _t53, _t55, d_t24
     dself_encoder_w = _t43 + _t44 + _t49 + _t51 + _t56
+    del _t43, _t44, _t49, _t51, _t56
     dself_doubled_w = _t30 + _t32 + _t37
     return (dx,), (dself_b, dself_encoder_w, dself_doubled_w)

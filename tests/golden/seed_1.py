@@ -9,5 +9,6 @@ def Net_construct_grad(x, self_w, self_b):
     f = _t1 + self_b
     # grad of: f = self.w * x + self.b  [seed_1.py:13]
     dout = ones_like(f)
+    del f
     dx = unbroadcast(unbroadcast(dout, _t1) * self_w, x)
     return dx

@@ -9,6 +9,7 @@ def Net_construct_grad(x, self_w, self_b):
     f = _t1 + self_b
     # grad of: f = self.w * x + self.b  [seed_2.py:16]
     dout = ones_like(f)
+    del f
     dself_b = unbroadcast(dout, self_b)
     dself_w = unbroadcast(unbroadcast(dout, _t1) * x, self_w)
     return dself_w, dself_b

@@ -9,5 +9,6 @@ def Net_construct_grad(x, self_w, self_b):
     out = _t1 + self_b
     # grad of: out = x * self.w + self.b  [seed_3.py:16]
     dout = ones_like(out)
+    del out
     dself_w = unbroadcast(unbroadcast(dout, _t1) * x, self_w)
     return dself_w,

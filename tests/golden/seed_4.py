@@ -9,5 +9,6 @@ def Net_construct_grad(x, self_w, self_b, sens):
     out = _t1 + self_b
     # grad of: out = x * self.w + self.b  [seed_4.py:15]
     dout = check_sens(sens, out, 'Net.construct')
+    del out
     dx = unbroadcast(unbroadcast(dout, _t1) * self_w, x)
     return dx

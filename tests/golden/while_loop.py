@@ -16,6 +16,7 @@ def tensor_while_grad(x):
         y = y_1
     # grad of: return np.sum(y)  [control.py:69]
     dy = unreduce(1.0, y)
+    del y
     # grad of: while np.sum(y * y) < 100.0:  [control.py:67]
     dx = dy
     for _ in range(len(_tape)):
