@@ -14,6 +14,7 @@ from . import ir
 from .activity import loop_parts, saved_for
 from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
+from .passes.shapes import SHAPE_ONLY
 
 
 def reverse_structured(ctx, op, adjoints, active, in_loop):
@@ -260,11 +261,6 @@ def _reverse_bprop(ctx, op, adjoints, active):
     for arg, grad in zip(op.args, grads):
         if isinstance(arg, ir.Value) and arg in active and grad is not None:
             adjoints.add(arg, grad)
-
-
-# Argument positions where a runtime helper reads only the shape of an array.
-SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "reduced_size": (0,),
-              "check_sens": (1,), "getitem_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}
 
 
 def _save_shapes_only(ctx, body, rops, index):

@@ -6,28 +6,36 @@ from adjoint.compiler.runtime import log_softmax, mT, matmul_dx, matmul_dy, redu
 def mlp_cell_WithLoss_construct_grad(x, labels, self_net_0_weight, self_net_0_bias, self_net_1_weight, self_net_1_bias):
     # return self.loss(self.net(x), labels)  [test_golden.py:66]
     _t1 = mT(self_net_0_weight)
-    _t2 = x @ _t1
-    _t3 = np.tanh(_t2 + self_net_0_bias)
-    _t4 = mT(self_net_1_weight)
-    _t5 = _t3 @ _t4
-    _t6 = _t5 + self_net_1_bias
-    _t7 = log_softmax(_t6)
-    _t8 = np.expand_dims(labels, -1) == np.arange(_t6.shape[-1])
-    del _t6
-    _t9 = np.where(_t8, _t7, 0.0)
-    _t10 = -np.sum(_t9, axis=-1)
+    _t2 = np.shape(_t1)
+    _t3 = x @ _t1
+    del _t1
+    _t4 = np.shape(_t3)
+    _t5 = np.tanh(_t3 + self_net_0_bias)
+    del _t3
+    _t6 = mT(self_net_1_weight)
+    _t7 = _t5 @ _t6
+    _t8 = np.shape(_t7)
+    _t9 = _t7 + self_net_1_bias
+    del _t7
+    _t10 = log_softmax(_t9)
+    _t11 = np.expand_dims(labels, -1) == np.arange(_t9.shape[-1])
+    del _t9
+    _t12 = np.where(_t11, _t10, 0.0)
+    _t13 = np.shape(_t12)
+    _t14 = -np.sum(_t12, axis=-1)
+    del _t12
     # grad of: return self.loss(self.net(x), labels)  [test_golden.py:66]
-    d_t7 = unbroadcast(np.where(_t8, unreduce(-unreduce(1.0 / reduced_size(_t10), _t10), _t9, axis=-1), 0), _t7)
-    del _t10, _t8, _t9
-    d_t6 = d_t7 - np.exp(_t7) * np.sum(d_t7, axis=-1, keepdims=True)
-    del _t7, d_t7
-    d_t5 = unbroadcast(d_t6, _t5)
-    del _t5
-    dself_net_1_bias = unbroadcast(d_t6, self_net_1_bias)
-    del d_t6
-    dself_net_1_weight = mT(matmul_dy(d_t5, _t3, _t4))
-    d_t11 = matmul_dx(d_t5, _t3, _t4) * (1 - _t3 * _t3)
-    del _t3, _t4, d_t5
-    dself_net_0_bias = unbroadcast(d_t11, self_net_0_bias)
-    dself_net_0_weight = mT(matmul_dy(unbroadcast(d_t11, _t2), x, _t1))
+    d_t10 = unbroadcast(np.where(_t11, unreduce(-unreduce(1.0 / reduced_size(_t14), _t14), _t13, axis=-1), 0), _t10)
+    del _t11, _t13, _t14
+    d_t9 = d_t10 - np.exp(_t10) * np.sum(d_t10, axis=-1, keepdims=True)
+    del _t10, d_t10
+    d_t7 = unbroadcast(d_t9, _t8)
+    del _t8
+    dself_net_1_bias = unbroadcast(d_t9, self_net_1_bias)
+    del d_t9
+    dself_net_1_weight = mT(matmul_dy(d_t7, _t5, _t6))
+    d_t15 = matmul_dx(d_t7, _t5, _t6) * (1 - _t5 * _t5)
+    del _t5, _t6, d_t7
+    dself_net_0_bias = unbroadcast(d_t15, self_net_0_bias)
+    dself_net_0_weight = mT(matmul_dy(unbroadcast(d_t15, _t4), x, _t2))
     return dself_net_0_weight, dself_net_0_bias, dself_net_1_weight, dself_net_1_bias

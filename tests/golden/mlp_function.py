@@ -6,33 +6,37 @@ from adjoint.compiler.runtime import getitem_grad, log_softmax, matmul_dx, matmu
 def mlp_loss_grad(W1, b1, W2, b2, x, labels):
     # h = np.tanh(x @ W1 + b1)  [test_golden.py:37]
     _t1 = x @ W1
+    _t2 = np.shape(_t1)
     h = np.tanh(_t1 + b1)
+    del _t1
     # logits = h @ W2 + b2  [test_golden.py:38]
-    _t2 = h @ W2
-    logits = _t2 + b2
+    _t3 = h @ W2
+    _t4 = np.shape(_t3)
+    logits = _t3 + b2
+    del _t3
     # logp = ops.log_softmax(logits, axis=-1)  [test_golden.py:39]
     logp = log_softmax(logits)
     del logits
     # return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
-    _t3 = np.arange(x.shape[0])
-    _t4 = logp[_t3, labels]
+    _t5 = np.arange(x.shape[0])
+    _t6 = logp[_t5, labels]
     # grad of: return -np.mean(logp[np.arange(x.shape[0]), labels])  [test_golden.py:40]
-    dlogp = getitem_grad(unreduce(-1.0 / reduced_size(_t4), _t4), logp, _t3, labels)
-    del _t3, _t4
+    dlogp = getitem_grad(unreduce(-1.0 / reduced_size(_t6), _t6), logp, _t5, labels)
+    del _t5, _t6
     # grad of: logp = ops.log_softmax(logits, axis=-1)  [test_golden.py:39]
     dlogits = dlogp - np.exp(logp) * np.sum(dlogp, axis=-1, keepdims=True)
     del dlogp, logp
     # grad of: logits = h @ W2 + b2  [test_golden.py:38]
-    d_t2 = unbroadcast(dlogits, _t2)
-    del _t2
+    d_t3 = unbroadcast(dlogits, _t4)
+    del _t4
     db2 = unbroadcast(dlogits, b2)
     del dlogits
-    dh = matmul_dx(d_t2, h, W2)
-    dW2 = matmul_dy(d_t2, h, W2)
-    del d_t2
+    dh = matmul_dx(d_t3, h, W2)
+    dW2 = matmul_dy(d_t3, h, W2)
+    del d_t3
     # grad of: h = np.tanh(x @ W1 + b1)  [test_golden.py:37]
-    d_t5 = dh * (1 - h * h)
+    d_t7 = dh * (1 - h * h)
     del dh, h
-    db1 = unbroadcast(d_t5, b1)
-    dW1 = matmul_dy(unbroadcast(d_t5, _t1), x, W1)
+    db1 = unbroadcast(d_t7, b1)
+    dW1 = matmul_dy(unbroadcast(d_t7, _t2), x, W1)
     return dW1, db1, dW2, db2

@@ -12,148 +12,164 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t4 = _t3 + x * x
     # return inner_helper(x) * w  [structure.py:11]
     _t5 = _t4 * self_encoder_w
+    _t6 = np.shape(_t5)
     # return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    _t6 = _t2 + _t5
+    _t7 = _t2 + _t5
+    del _t5
+    _t8 = np.shape(_t7)
     # h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    _t7 = x * 0.5
+    _t9 = x * 0.5
     # return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    _t8 = sigmoid(_t7 * self_encoder_w)
-    _t9 = _t8 * 3.0
+    _t10 = sigmoid(_t9 * self_encoder_w)
+    _t11 = _t10 * 3.0
+    _t12 = np.shape(_t11)
     # return np.tanh(x) + x * x  [structure.py:15]
-    _t10 = np.tanh(_t7)
-    _t11 = _t10 + _t7 * _t7
+    _t13 = np.tanh(_t9)
+    _t14 = _t13 + _t9 * _t9
     # return inner_helper(x) * w  [structure.py:11]
-    _t12 = _t11 * self_encoder_w
+    _t15 = _t14 * self_encoder_w
+    _t16 = np.shape(_t15)
     # return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    _t13 = _t9 + _t12
+    _t17 = _t11 + _t15
+    del _t11, _t15
+    _t18 = np.shape(_t17)
     # h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    h = _t6 + _t13
+    h = _t7 + _t17
+    del _t17, _t7
     # return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    _t14 = h * _t2
+    _t19 = h * _t2
+    _t20 = np.shape(_t19)
     # return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    _t15 = sigmoid(h * self_doubled_w)
-    _t16 = _t15 * 0.5
+    _t21 = sigmoid(h * self_doubled_w)
+    _t22 = _t21 * 0.5
+    _t23 = np.shape(_t22)
     # return np.tanh(x) + x * x  [structure.py:15]
-    _t17 = np.tanh(h)
-    _t18 = _t17 + h * h
+    _t24 = np.tanh(h)
+    _t25 = _t24 + h * h
     # return inner_helper(x) * w  [structure.py:11]
-    _t19 = _t18 * self_doubled_w
+    _t26 = _t25 * self_doubled_w
+    _t27 = np.shape(_t26)
     # return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    _t20 = _t16 + _t19
+    _t28 = _t22 + _t26
+    del _t26
     # return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
-    _t21 = _t20 * 2.0
-    del _t20
-    _t22 = _t21 + _t16
+    _t29 = _t28 * 2.0
+    del _t28
+    _t30 = np.shape(_t29)
+    _t31 = _t29 + _t22
+    del _t22, _t29
+    _t32 = np.shape(_t31)
     # return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    _t23 = _t14 + _t22
-    _t24 = self_b * x
-    _t25 = _t23 + _t24
-    # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    d_t25 = unreduce(1.0, _t25)
-    del _t25
-    d_t23 = unbroadcast(d_t25, _t23)
-    del _t23
-    d_t24 = unbroadcast(d_t25, _t24)
-    del _t24, d_t25
-    dself_b = unbroadcast(d_t24 * x, self_b)
-    d_t14 = unbroadcast(d_t23, _t14)
-    del _t14
-    d_t22 = unbroadcast(d_t23, _t22)
-    del _t22, d_t23
-    # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
-    d_t26 = unbroadcast(d_t22, _t16)
-    # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    _t27 = 1 - _t15
-    d_t28 = d_t26 * 0.5 * _t15 * _t27
-    del d_t26
-    _t29 = unbroadcast(d_t28 * self_doubled_w, h)
-    _t30 = unbroadcast(d_t28 * h, self_doubled_w)
-    del d_t28
-    # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
-    _t31 = unbroadcast(d_t22, _t21) * 2.0
-    del _t21, d_t22
-    # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    d_t16 = unbroadcast(_t31, _t16)
-    del _t16
-    d_t19 = unbroadcast(_t31, _t19)
+    _t33 = _t19 + _t31
     del _t19, _t31
-    # grad of: return inner_helper(x) * w  [structure.py:11]
-    d_t18 = unbroadcast(d_t19 * self_doubled_w, _t18)
-    _t32 = unbroadcast(d_t19 * _t18, self_doubled_w)
-    del _t18, d_t19
-    # grad of: return np.tanh(x) + x * x  [structure.py:15]
-    _t33 = d_t18 * h
-    _t34 = d_t18 * (1 - _t17 * _t17)
-    del _t17, d_t18
-    # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    d_t35 = d_t16 * 0.5 * _t15 * _t27
-    del _t15, _t27, d_t16
-    _t36 = unbroadcast(d_t35 * self_doubled_w, h)
-    _t37 = unbroadcast(d_t35 * h, self_doubled_w)
-    del d_t35
+    _t34 = self_b * x
+    _t35 = _t33 + _t34
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    _t38 = unbroadcast(d_t14 * _t2, h)
-    d_t39 = unbroadcast(d_t14 * h, _t2)
-    del d_t14, h
+    d_t35 = unreduce(1.0, _t35)
+    del _t35
+    d_t33 = unbroadcast(d_t35, _t33)
+    del _t33
+    d_t34 = unbroadcast(d_t35, _t34)
+    del _t34, d_t35
+    dself_b = unbroadcast(d_t34 * x, self_b)
+    d_t19 = unbroadcast(d_t33, _t20)
+    del _t20
+    d_t31 = unbroadcast(d_t33, _t32)
+    del _t32, d_t33
+    # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
+    d_t36 = unbroadcast(d_t31, _t23)
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    _t40 = 1 - _t1
-    d_t41 = d_t39 * 3.0 * _t1 * _t40
-    del d_t39
-    _t42 = unbroadcast(d_t41 * self_encoder_w, x)
-    _t43 = unbroadcast(d_t41 * x, self_encoder_w)
-    del d_t41
-    # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    dh = _t29 + _t33 + _t33 + _t34 + _t36 + _t38
-    del _t29, _t33, _t34, _t36, _t38
-    d_t6 = unbroadcast(dh, _t6)
-    del _t6
-    d_t13 = unbroadcast(dh, _t13)
-    del _t13, dh
+    _t37 = 1 - _t21
+    d_t38 = d_t36 * 0.5 * _t21 * _t37
+    del d_t36
+    _t39 = unbroadcast(d_t38 * self_doubled_w, h)
+    _t40 = unbroadcast(d_t38 * h, self_doubled_w)
+    del d_t38
+    # grad of: return super().construct(x) * 2.0 + self.encode(x)  [structure.py:33]
+    _t41 = unbroadcast(d_t31, _t30) * 2.0
+    del _t30, d_t31
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    d_t9 = unbroadcast(d_t13, _t9)
-    del _t9
-    d_t12 = unbroadcast(d_t13, _t12)
-    del _t12, d_t13
+    d_t22 = unbroadcast(_t41, _t23)
+    del _t23
+    d_t26 = unbroadcast(_t41, _t27)
+    del _t27, _t41
     # grad of: return inner_helper(x) * w  [structure.py:11]
-    d_t11 = unbroadcast(d_t12 * self_encoder_w, _t11)
-    _t44 = unbroadcast(d_t12 * _t11, self_encoder_w)
-    del _t11, d_t12
+    d_t25 = unbroadcast(d_t26 * self_doubled_w, _t25)
+    _t42 = unbroadcast(d_t26 * _t25, self_doubled_w)
+    del _t25, d_t26
     # grad of: return np.tanh(x) + x * x  [structure.py:15]
-    _t45 = d_t11 * _t7
-    _t46 = d_t11 * (1 - _t10 * _t10)
-    del _t10, d_t11
+    _t43 = d_t25 * h
+    _t44 = d_t25 * (1 - _t24 * _t24)
+    del _t24, d_t25
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    d_t47 = d_t9 * 3.0 * _t8 * (1 - _t8)
-    del _t8, d_t9
-    _t48 = unbroadcast(d_t47 * self_encoder_w, _t7)
-    _t49 = unbroadcast(d_t47 * _t7, self_encoder_w)
-    del _t7, d_t47
+    d_t45 = d_t22 * 0.5 * _t21 * _t37
+    del _t21, _t37, d_t22
+    _t46 = unbroadcast(d_t45 * self_doubled_w, h)
+    _t47 = unbroadcast(d_t45 * h, self_doubled_w)
+    del d_t45
+    # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
+    _t48 = unbroadcast(d_t19 * _t2, h)
+    d_t49 = unbroadcast(d_t19 * h, _t2)
+    del d_t19, h
+    # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
+    _t50 = 1 - _t1
+    d_t51 = d_t49 * 3.0 * _t1 * _t50
+    del d_t49
+    _t52 = unbroadcast(d_t51 * self_encoder_w, x)
+    _t53 = unbroadcast(d_t51 * x, self_encoder_w)
+    del d_t51
     # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    _t50 = (_t45 + _t45 + _t46 + _t48) * 0.5
-    del _t45, _t46, _t48
+    dh = _t39 + _t43 + _t43 + _t44 + _t46 + _t48
+    del _t39, _t43, _t44, _t46, _t48
+    d_t7 = unbroadcast(dh, _t8)
+    del _t8
+    d_t17 = unbroadcast(dh, _t18)
+    del _t18, dh
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
-    d_t2 = unbroadcast(d_t6, _t2)
+    d_t11 = unbroadcast(d_t17, _t12)
+    del _t12
+    d_t15 = unbroadcast(d_t17, _t16)
+    del _t16, d_t17
+    # grad of: return inner_helper(x) * w  [structure.py:11]
+    d_t14 = unbroadcast(d_t15 * self_encoder_w, _t14)
+    _t54 = unbroadcast(d_t15 * _t14, self_encoder_w)
+    del _t14, d_t15
+    # grad of: return np.tanh(x) + x * x  [structure.py:15]
+    _t55 = d_t14 * _t9
+    _t56 = d_t14 * (1 - _t13 * _t13)
+    del _t13, d_t14
+    # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
+    d_t57 = d_t11 * 3.0 * _t10 * (1 - _t10)
+    del _t10, d_t11
+    _t58 = unbroadcast(d_t57 * self_encoder_w, _t9)
+    _t59 = unbroadcast(d_t57 * _t9, self_encoder_w)
+    del _t9, d_t57
+    # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
+    _t60 = (_t55 + _t55 + _t56 + _t58) * 0.5
+    del _t55, _t56, _t58
+    # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
+    d_t2 = unbroadcast(d_t7, _t2)
     del _t2
-    d_t5 = unbroadcast(d_t6, _t5)
-    del _t5, d_t6
+    d_t5 = unbroadcast(d_t7, _t6)
+    del _t6, d_t7
     # grad of: return inner_helper(x) * w  [structure.py:11]
     d_t4 = unbroadcast(d_t5 * self_encoder_w, _t4)
-    _t51 = unbroadcast(d_t5 * _t4, self_encoder_w)
+    _t61 = unbroadcast(d_t5 * _t4, self_encoder_w)
     del _t4, d_t5
     # grad of: return np.tanh(x) + x * x  [structure.py:15]
-    _t52 = d_t4 * x
-    _t53 = d_t4 * (1 - _t3 * _t3)
+    _t62 = d_t4 * x
+    _t63 = d_t4 * (1 - _t3 * _t3)
     del _t3, d_t4
     # grad of: return ops.sigmoid(x * self.w) * self.scale  [structure.py:25]
-    d_t54 = d_t2 * 3.0 * _t1 * _t40
-    del _t1, _t40, d_t2
-    _t55 = unbroadcast(d_t54 * self_encoder_w, x)
-    _t56 = unbroadcast(d_t54 * x, self_encoder_w)
-    del d_t54
+    d_t64 = d_t2 * 3.0 * _t1 * _t50
+    del _t1, _t50, d_t2
+    _t65 = unbroadcast(d_t64 * self_encoder_w, x)
+    _t66 = unbroadcast(d_t64 * x, self_encoder_w)
+    del d_t64
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    dx = unbroadcast(d_t24 * self_b, x) + _t42 + _t50 + _t52 + _t52 + _t53 + _t55
-    del _t42, _t50, _t52, _t53, _t55, d_t24
-    dself_encoder_w = _t43 + _t44 + _t49 + _t51 + _t56
-    del _t43, _t44, _t49, _t51, _t56
-    dself_doubled_w = _t30 + _t32 + _t37
+    dx = unbroadcast(d_t34 * self_b, x) + _t52 + _t60 + _t62 + _t62 + _t63 + _t65
+    del _t52, _t60, _t62, _t63, _t65, d_t34
+    dself_encoder_w = _t53 + _t54 + _t59 + _t61 + _t66
+    del _t53, _t54, _t59, _t61, _t66
+    dself_doubled_w = _t40 + _t42 + _t47
     return (dx,), (dself_b, dself_encoder_w, dself_doubled_w)

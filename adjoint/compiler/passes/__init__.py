@@ -2,6 +2,7 @@
 from .simplify import simplify
 from .cse import cse
 from .dce import dce
+from .shape_saves import save_shapes
 
 
 def optimize(func):
@@ -11,7 +12,7 @@ def optimize(func):
         func = dce(cse(simplify(func)))
         if _count(func) == before:
             break
-    return func
+    return save_shapes(func)
 
 
 def _count(func):

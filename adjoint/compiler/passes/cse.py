@@ -11,6 +11,9 @@ from .. import ir
 from .substitute import resolve, substitute
 
 
+COMMUTATIVE = {"add", "mul", "maximum", "minimum", "equal", "not_equal", "logical_and", "logical_or"}
+
+
 def _key(op):
     parts = []
     for a in op.args:
@@ -22,6 +25,8 @@ def _key(op):
                 parts.append(("c", type(a.value), a.value))
             except TypeError:
                 parts.append(("o", id(a.value)))
+    if op.prim.name in COMMUTATIVE:
+        parts.sort(key=repr)          # x * y and y * x are one product
     return (op.prim.name, tuple(parts), op.kwnames)
 
 

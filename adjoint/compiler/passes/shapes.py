@@ -79,3 +79,8 @@ class SameShape:
 
 def _scalar(a):
     return isinstance(a, ir.Const) and isinstance(a.value, (bool, int, float, np.generic))
+
+
+# Argument positions where a runtime helper reads only the shape of an array.
+SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "reduced_size": (0,),
+              "check_sens": (1,), "getitem_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}
