@@ -16,7 +16,6 @@ from . import gastutil, ir
 from .activity import loop_parts
 from . import names
 from .names import Namer
-from .prims import is_literal
 
 g = gastutil.nodes
 
@@ -310,7 +309,8 @@ class _Emitter:
         lines = []
         if self.header:
             lines.extend("# " + h for h in self.header.splitlines())
-        lines.append("import numpy as np")
+        if any("np." in text for _, text, _ in self.lines if not text.lstrip().startswith("#")):
+            lines.append("import numpy as np")
         by_module = {}
         for module, name in sorted(self.imports):
             by_module.setdefault(module, []).append(name)

@@ -310,7 +310,17 @@ class Lowerer(ControlFlow):
             raise self.error(node, "indexing failed while compiling: %s" % exc) from None
 
     def expr_BinOp(self, node):
-        return self.apply(BINOPS[type(node.op)], [self.expr(node.left), self.expr(node.right)], {}, node)
+        left, right = node.left, node.right
+        if isinstance(node.op, g.Mult):
+            # (-a) * b is -(a * b) exactly; written so, a * b can be shared (x * x in -x * x).
+            for neg, other, flip in ((left, right, False), (right, left, True)):
+                if isinstance(neg, g.UnaryOp) and isinstance(neg.op, g.USub):
+                    a, b = self.expr(neg.operand), self.expr(other)
+                    if isinstance(a, ir.Value) or isinstance(b, ir.Value):
+                        product = self.apply(operator.mul, [b, a] if flip else [a, b], {}, node)
+                        return self.apply(operator.neg, [product], {}, node)
+                    return self.apply(operator.mul, [-a, b] if not flip else [b, -a], {}, node)
+        return self.apply(BINOPS[type(node.op)], [self.expr(left), self.expr(right)], {}, node)
 
     def expr_UnaryOp(self, node):
         operand = self.expr(node.operand)

@@ -8,7 +8,6 @@ import inspect
 import os
 import time
 
-import numpy as np
 
 from ..errors import SourceError
 from . import codegen, ir, names

@@ -31,11 +31,31 @@ class Adjoints:
         parts = self.parts.pop(value, None)
         if not parts:
             return None
+        parts = _merge_repeats(self.ctx, parts, loc, role)
         total = parts[0]
         for part in parts[1:]:
             total = self.ctx.emit(_P().add, [_operand(total), _operand(part)], loc, role)
         _mark_adjoint(total, value)
         return total
+
+
+def _merge_repeats(ctx, parts, loc, role):
+    """The same contribution k times (x * x gives two) is added once, times k."""
+    counts = {}
+    for p in parts:
+        key = p if isinstance(p, ir.Value) else ("const", id(p))
+        counts[key] = counts.get(key, 0) + 1
+    if all(n == 1 for n in counts.values()):
+        return parts
+    merged, seen = [], set()
+    for p in parts:
+        key = p if isinstance(p, ir.Value) else ("const", id(p))
+        if key in seen:
+            continue
+        seen.add(key)
+        n = counts[key]
+        merged.append(p if n == 1 else ctx.emit(_P().mul, [_operand(p), ir.Const(n)], loc, role))
+    return merged
 
 
 def _operand(value):

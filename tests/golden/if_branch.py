@@ -21,7 +21,7 @@ def branch_grad(x, y):
             z_1 = np.exp(x)
             z = z_1
     # grad of: if np.sum(x) > 0:  [control.py:12]
-    dz = z + z
+    dz = z * 2
     del z
     if _t1:
         # grad of: z = x * y  [control.py:13]

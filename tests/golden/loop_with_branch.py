@@ -44,7 +44,7 @@ def loop_with_branch_grad(x, n):
             dacc_3 = unbroadcast(dacc_2, acc_3)
             _t9 = unbroadcast(unbroadcast(dacc_2, _t8) * x, x)
             # grad of: if np.sum(acc) > 1.0:  [control.py:58]
-            dx_1 = _t9 + _t9
+            dx_1 = _t9 * 2
             dacc_2 = dacc_3
         # grad of: for i in range(n):  [control.py:57]
         dx += dx_1

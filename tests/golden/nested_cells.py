@@ -119,7 +119,7 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t53 = unbroadcast(d_t51 * x, self_encoder_w)
     del d_t51
     # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    dh = _t39 + _t43 + _t43 + _t44 + _t46 + _t48
+    dh = _t39 + _t43 * 2 + _t44 + _t46 + _t48
     del _t39, _t43, _t44, _t46, _t48
     d_t7 = unbroadcast(dh, _t8)
     del _t8
@@ -145,7 +145,7 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t59 = unbroadcast(d_t57 * _t9, self_encoder_w)
     del _t9, d_t57
     # grad of: h = self.encoder(x) + self.encoder(x * 0.5)      # the same sub-Cell twice  [structure.py:44]
-    _t60 = (_t55 + _t55 + _t56 + _t58) * 0.5
+    _t60 = (_t55 * 2 + _t56 + _t58) * 0.5
     del _t55, _t56, _t58
     # grad of: return self.encode(x) + helper(x, self.w)  [structure.py:28]
     d_t2 = unbroadcast(d_t7, _t2)
@@ -167,7 +167,7 @@ def Model_construct_grad(x, self_encoder_w, self_doubled_w, self_b):
     _t66 = unbroadcast(d_t64 * x, self_encoder_w)
     del d_t64
     # grad of: return ops.sum(h * self.encoder.encode(x) + self.doubled(h) + self.b * x)  [structure.py:45]
-    dx = unbroadcast(d_t34 * self_b, x) + _t52 + _t60 + _t62 + _t62 + _t63 + _t65
+    dx = unbroadcast(d_t34 * self_b, x) + _t52 + _t60 + _t62 * 2 + _t63 + _t65
     del _t52, _t60, _t62, _t63, _t65, d_t34
     dself_encoder_w = _t53 + _t54 + _t59 + _t61 + _t66
     del _t53, _t54, _t59, _t61, _t66

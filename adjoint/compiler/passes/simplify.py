@@ -54,12 +54,35 @@ def _simplified(op, shapes):
     return None
 
 
+def _rewrite(op, uses):
+    """Rewrite ops in place: ``a + a`` -> ``a * 2``; ``(u + a) + a`` -> ``u + a * 2`` (a sum of
+    gradient parts where one part came twice, as the two factors of ``x * x`` give)."""
+    from ..rules import mul
+    if op.prim.name != "add" or not isinstance(op.args[1], ir.Value):
+        return
+    t, a = op.args
+    if t is a:
+        op.prim, op.args = mul, [a, ir.Const(2)]
+    elif (isinstance(t, ir.Value) and t.op is not None and t.op.prim.name == "add"
+          and t.op.args[1] is a and uses.get(t) == 1 and len(t.op.results) == 1):
+        u = t.op.args[0]
+        t.op.prim, t.op.args = mul, [a, ir.Const(2)]
+        op.args = [u, t]
+
+
 def simplify(func):
     mapping = {}
     shapes = SameShape(func)
+    uses = {}
+    for op in ir.walk(func.body.ops):
+        for v in ir.used_values(op) if op.blocks else op.values():
+            uses[v] = uses.get(v, 0) + 1
+    for v in func.outputs:
+        uses[v] = uses.get(v, 0) + 1
     for op in ir.walk(func.body.ops):
         if any(isinstance(a, ir.Value) and a in mapping for a in op.args):
             op.args = [_chase(mapping, a) for a in op.args]
+        _rewrite(op, uses)
         new = _simplified(op, shapes)
         if isinstance(new, ir.Const):
             mapping[op.result] = new

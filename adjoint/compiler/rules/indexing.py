@@ -1,6 +1,4 @@
 """Indexing and slicing: ``x[i]``, ``x[:, 1:3]``, ``x[idx_array]``."""
-import numpy as np
-
 from .. import runtime as rt
 from ..prims import Prim
 from ..runtime import getitem_grad

@@ -1,8 +1,6 @@
 """Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
-import numpy as np
-
 from .. import runtime as rt
-from ..prims import Prim, alias, nondiff
+from ..prims import Prim, nondiff
 
 make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",))
 tuple_getitem = Prim("tuple_getitem", rt.tuple_getitem, "t, i", subscript=True, diff=("t",))
