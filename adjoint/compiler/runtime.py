@@ -44,6 +44,8 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
+    if extra > 0 and gshape[extra:] == shape:      # a bias: only leading axes were added
+        return g.sum(axis=0) if extra == 1 else g.sum(axis=tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)
     g = np.sum(g, axis=axes, keepdims=True) if axes else g
@@ -178,7 +180,10 @@ def getitem(x, *index):
 def getitem_grad(g, x, *index):
     """Scatter the gradient of ``x[index]`` back into zeros shaped like ``x`` (repeats add up)."""
     idx = index[0] if len(index) == 1 else index
-    out = np.zeros(_shape(x), dtype=np.result_type(g, np.float32) if np.ndim(g) else np.asarray(g).dtype)
+    dtype = getattr(x, "dtype", None)             # the gradient of x has x's (float) dtype
+    if dtype is None or dtype.kind != "f":
+        dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
+    out = np.zeros(_shape(x), dtype=dtype)
     np.add.at(out, idx, g)
     return out
 

@@ -20,8 +20,23 @@ def _ones_like_seed(a):
             and a.op.args[2].value is None)
 
 
+def _scatter_of_full_reduction(op):
+    """``getitem_grad(unreduce(g, x[i]), x, i)`` with a full reduction: scatter the number g."""
+    g = op.args[0]
+    if not (isinstance(g, ir.Value) and g.op is not None and g.op.prim.name == "unreduce"):
+        return False
+    _, y, axis, keepdims = g.op.args
+    gathered = y.op if isinstance(y, ir.Value) else None
+    return (isinstance(axis, ir.Const) and axis.value is None and isinstance(keepdims, ir.Const)
+            and keepdims.value is False and gathered is not None and gathered.prim.name == "getitem"
+            and gathered.args == op.args[1:])
+
+
 def _simplified(op, shapes):
     name, args = op.prim.name, op.args
+    if name == "getitem_grad" and _scatter_of_full_reduction(op):
+        op.args = [args[0].op.args[0]] + args[1:]      # in place: the op stays, g is the number
+        return None
     if name == "mul":            # ones * y -> y, when y has the ones' shape
         for a, b in (args, args[::-1]):
             if _ones_like_seed(a) and shapes.same(b, a.op.args[1]):
