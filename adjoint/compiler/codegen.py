@@ -378,24 +378,36 @@ class _Emitter:
                                              op=g.Add(), value=self.arg(op.args[1])), op.loc)
             else:
                 self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
-            if depth == 1:
-                self.free_after(op, depth)
+            self.free_after(op, ops, depth)
 
     def plan_frees(self):
-        """For the function's top level: after which statement each name is read for the last
-        time, so its array can be freed at once (peak memory close to hand-written code)."""
-        top = [op for op in self.func.body.ops if op.result not in self.inline]
+        """After which statement each name is read for the last time, so its array is freed
+        at once (peak memory close to hand-written code): at the function's top level, and in
+        loop bodies, whose values live one iteration (branch values may be read by a later
+        reverse branch, so branches keep theirs)."""
+        self.frees, self.no_free_after = {}, None
+        keep = {v for v in _leaves(self.returns) if isinstance(v, ir.Value)}
+        self._plan_block_frees(self.func.body.ops, keep, final=True)
+        for op in ir.walk(self.func.body.ops):
+            if op.prim.name in ("for", "while"):
+                body = op.blocks[-1]
+                keep = {y for y in body.yields if isinstance(y, ir.Value)}
+                keep.update(ir.saved_values(op))
+                self._plan_block_frees(body.ops, keep, final=False)
+
+    def _plan_block_frees(self, ops, keep, final):
+        stmts = [op for op in ops if op.result not in self.inline]
         defined = {}
-        for op in top:
+        for op in stmts:
             for r in op.results + [tape for tape, _ in ir.tapes(op)]:
                 defined[r] = op
-        keep = {v for v in _leaves(self.returns) if isinstance(v, ir.Value)}
         last = {}
-        for op in top:
+        for op in stmts:
             for v in self._all_reads(op):
                 if v in defined and v not in keep:
                     last[v] = op
-        self.frees = {}
+        if final and stmts:
+            self.no_free_after = stmts[-1]      # returning frees everything anyway
         for v, op in last.items():
             if op is not defined[v] or v in self._reads(op):
                 self.frees.setdefault(op, []).append(v)
@@ -412,19 +424,16 @@ class _Emitter:
                 out.extend(self._all_reads(folded) if folded is not None else [v])
         return out
 
-    def free_after(self, op, depth):
+    def free_after(self, op, ops, depth):
         values = self.frees.get(op)
-        if not values:
+        if not values or op is self.no_free_after:
             return
         keep = {self.name_of(v) for v in _leaves(self.returns) if isinstance(v, ir.Value)}
-        names = sorted({self.name_of(v) for v in values} - keep)
-        rest = [o for o in self.func.body.ops[self.func.body.ops.index(op) + 1:] if o.result not in self.inline]
-        if not rest:
-            return                      # returning frees everything anyway
-        still = set()
-        for later in rest:
-            still.update(self.name_of(v) for v in self._all_reads(later) if v in self.names)
-        names = [n for n in names if n not in still]
+        still = set()           # a name another value still needs (loop variables share names)
+        for later in ops[ops.index(op) + 1:]:
+            if later.result not in self.inline:
+                still.update(self.name_of(v) for v in self._all_reads(later) if v in self.names)
+        names = sorted({self.name_of(v) for v in values} - keep - still)
         if names:
             self.line(depth, "del " + ", ".join(names))
 
@@ -471,6 +480,16 @@ class _Emitter:
                 self.assign(depth, targets, values[0])
             else:
                 self.assign(depth, targets, g.Tuple(elts=values, ctx=g.Load()))
+        # Values read only to start the loop can go before it runs (the loop rebinds its copy).
+        body_reads = set()
+        for block in op.blocks:
+            for inner in block.ops:
+                body_reads.update(self._all_reads(inner))
+            body_reads.update(y for y in block.yields if isinstance(y, ir.Value))
+        starters = [v for v in self.frees.get(op, ()) if v not in body_reads and v in inits]
+        if starters:
+            self.frees[op] = [v for v in self.frees[op] if v not in starters]
+            self.line(depth, "del " + ", ".join(sorted(self.name_of(v) for v in starters)))
         written = [(tape, saved) for tape, saved in ir.tapes(op) if saved]
         for tape, _ in written:
             self.line(depth, "%s = []" % self.name_of(tape))

@@ -16,6 +16,7 @@ def rnn_grad(Wh, Wx, xs, h):
         _t5 = _t4 @ Wx
         _t6 = np.shape(_t5)
         h_2 = np.tanh(_t2 + _t5)
+        del _t2, _t5
         _tape.append((h_1, _t3, _t4, _t6, h_2))
         h_1 = h_2
     # grad of: return np.sum(h)  [control.py:44]
@@ -23,14 +24,19 @@ def rnn_grad(Wh, Wx, xs, h):
     del h_1
     # grad of: for t in range(xs.shape[0]):  [control.py:42]
     dh, dWx, dWh = dh_1, zeros_like(Wx), zeros_like(Wh)
+    del dh_1
     for _ in reversed(range(_t1)):
         # grad of: for t in range(xs.shape[0]):  [control.py:42]
         h_3, _t7, _t8, _t9, h_4 = _tape.pop()
         # grad of: h = np.tanh(h @ Wh + xs[t] @ Wx)  [control.py:43]
         d_t10 = dh * (1 - h_4 * h_4)
+        del h_4
         d_t2 = unbroadcast(d_t10, _t7)
+        del _t7
         dh = matmul_dx(d_t2, h_3, Wh)
         # grad of: for t in range(xs.shape[0]):  [control.py:42]
         dWx += matmul_dy(unbroadcast(d_t10, _t9), _t8, Wx)
+        del _t8, _t9, d_t10
         dWh += matmul_dy(d_t2, h_3, Wh)
+        del d_t2, h_3
     return dWh, dWx

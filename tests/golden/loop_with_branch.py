@@ -8,6 +8,7 @@ def loop_with_branch_grad(x, n):
     acc_2 = x * 0.0
     # for i in range(n):  [control.py:57]
     acc = acc_2
+    del acc_2
     _tape = []
     for _ in range(n):
         # if np.sum(acc) > 1.0:  [control.py:58]
@@ -24,12 +25,12 @@ def loop_with_branch_grad(x, n):
             _t3, _t4 = None, _t5
         _tape.append((acc, _t1, _t3, _t4))
         acc = acc_1
-    del acc_2
     # grad of: return np.sum(acc)  [control.py:62]
     dacc = unreduce(1.0, acc)
     del acc
     # grad of: for i in range(n):  [control.py:57]
     dacc_2, dx = dacc, zeros_like(x)
+    del dacc
     for _ in reversed(range(n)):
         # grad of: for i in range(n):  [control.py:57]
         acc_3, _t6, _t7, _t8 = _tape.pop()
@@ -46,9 +47,11 @@ def loop_with_branch_grad(x, n):
             # grad of: if np.sum(acc) > 1.0:  [control.py:58]
             dx_1 = _t9 * 2
             dacc_2 = dacc_3
+        del _t6, _t7, _t8, acc_3
         # grad of: for i in range(n):  [control.py:57]
         dx += dx_1
-    del _tape, dacc
+        del dx_1
+    del _tape
     # grad of: acc = x * 0.0  [control.py:56]
     _t10 = unbroadcast(dacc_2 * 0.0, x)
     del dacc_2

@@ -12,6 +12,7 @@ def tensor_while_grad(x):
         _t1 = y * 1.5
         _t2 = np.shape(_t1)
         y_1 = _t1 + 0.1
+        del _t1
         _tape.append((y, _t2))
         y = y_1
     # grad of: return np.sum(y)  [control.py:69]
@@ -19,9 +20,11 @@ def tensor_while_grad(x):
     del y
     # grad of: while np.sum(y * y) < 100.0:  [control.py:67]
     dx = dy
+    del dy
     for _ in range(len(_tape)):
         # grad of: while np.sum(y * y) < 100.0:  [control.py:67]
         y_2, _t3 = _tape.pop()
         # grad of: y = y * 1.5 + 0.1  [control.py:68]
         dx = unbroadcast(unbroadcast(dx, _t3) * 1.5, y_2)
+        del _t3, y_2
     return dx
