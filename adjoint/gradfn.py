@@ -12,9 +12,10 @@ import numpy as np
 from .compiler import cache
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
 from .errors import AdjointError, ArgumentError, GradRuntimeError
-from .tensor import STRUCTURE, Parameter, Tensor
+from .tensor import STRUCTURE, Parameter, Tensor, unwrap
 
 _SCALARS = (float, int, complex)
+_RUNTIME_KINDS = ("T", "A", "S")       # argument kinds that are values at run time
 
 
 def _kind(a):
@@ -116,7 +117,7 @@ class GradFunction:
                cache.structure(self.self_obj) if self.self_obj is not None else None)
         compiled = cache.lookup(key)
         if compiled is None:
-            marks = [SCALAR if k == "S" else ARRAY if k in ("T", "A") else a for a, k in zip(args, pattern)]
+            marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
             compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
             compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ref
                                    for o, ref in zip(compiled.inputs, compiled.refs)]
@@ -138,7 +139,7 @@ class GradFunction:
             if p >= len(args):
                 raise ArgumentError("%s: cannot differentiate argument %d of %s: it was called with "
                                     "%d argument(s)" % (self.api, p, self.fn.__qualname__, len(args)))
-            if not _is_array(args[p]):
+            if _kind(args[p]) not in _RUNTIME_KINDS:
                 raise ArgumentError("%s differentiates argument %d of %s, which must be a Tensor, "
                                     "an array or a number; got %s %r"
                                     % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
@@ -150,7 +151,7 @@ class GradFunction:
         if not args:
             args = self._example_args()
         if self.sens:
-            args = args[:-1] if args else args
+            args = args[:-1]
         return self._entry(args, tuple(map(_kind, args))).compiled
 
     def _example_args(self):
@@ -212,13 +213,8 @@ def _fast_table(target):
     table = d.get("_adjoint_fast")
     if table is None:
         table = {}
-        object.__setattr__(target, "_adjoint_fast", table) if not isinstance(target, types.FunctionType) \
-            else setattr(target, "_adjoint_fast", table)
+        object.__setattr__(target, "_adjoint_fast", table)   # (Cell.__setattr__ would count a change)
     return table
-
-
-def _is_array(a):
-    return isinstance(a, (Tensor, np.ndarray, np.generic)) or type(a) in _SCALARS
 
 
 def _unwrap_sens(sens):
@@ -241,7 +237,7 @@ def _make_stub(entry, types, args, sens):
     names = ["a%d" % i for i in range(n)]
     env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
            "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
-           "_COMPILED": entry.compiled, "_US": _unwrap_sens, "_R": cache.resolve, "_TENSOR": Tensor}
+           "_COMPILED": entry.compiled, "_US": _unwrap_sens, "_R": cache.resolve, "_unwrap": unwrap}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
     for i, t in enumerate(types):
         env["_t%d" % i] = t
@@ -257,7 +253,6 @@ def _make_stub(entry, types, args, sens):
         if ref[0] in ("global", "closure"):       # read again at every call
             env["_ref%d" % j] = ref
             call.append("_unwrap(_R(None, _ref%d))" % j)
-            env["_unwrap"] = _unwrap_input
         else:
             call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
     for j, w in enumerate(entry.weights):
@@ -299,10 +294,6 @@ def _make_stub(entry, types, args, sens):
               "    return " + wrap(entry.compiled.layout, "r")]
     exec("\n".join(lines), env)
     return env["stub"]
-
-
-def _unwrap_input(obj):
-    return obj._data if isinstance(obj, Tensor) else obj
 
 
 def _tensor(array):
