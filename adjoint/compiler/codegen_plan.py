@@ -199,9 +199,4 @@ def _line(loc):
     return loc.key if loc is not None else None
 
 
-def _leaves(value):
-    if isinstance(value, tuple):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
+_leaves = ir.leaves

@@ -103,6 +103,15 @@ class Func:
         return print_func(self)
 
 
+def leaves(value):
+    """The Values/Consts in a nested tuple (what a function returns)."""
+    if isinstance(value, tuple):
+        for v in value:
+            yield from leaves(v)
+    else:
+        yield value
+
+
 def walk(ops):
     """Every op in ``ops`` and, depth first, in the blocks they own."""
     for op in ops:

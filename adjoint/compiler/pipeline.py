@@ -141,7 +141,7 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
         raise AssertionError(leaf)
 
     returns = _map_layout(request.layout, resolve)
-    adj.outputs = [v for v in _leaves(returns) if isinstance(v, ir.Value)]
+    adj.outputs = [v for v in ir.leaves(returns) if isinstance(v, ir.Value)]
     if request.optimize:
         adj = optimize(adj)
     # optimize may have replaced returned values: re-resolve through the final outputs
@@ -168,14 +168,6 @@ def _map_layout(layout, fn):
     if isinstance(layout, tuple) and layout and isinstance(layout[0], str):
         return fn(layout)
     return tuple(_map_layout(x, fn) for x in layout)
-
-
-def _leaves(value):
-    if isinstance(value, tuple) and not (value and isinstance(value[0], str)):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
 
 
 def _relink(returns, adj):
