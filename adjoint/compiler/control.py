@@ -243,16 +243,18 @@ class ControlFlow:
 
     def unroll(self, node, iterable):
         for count, item in enumerate(iterable):
-            if count > MAX_UNROLL:
-                raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
             self.assign(node.target, item)
-            self.body(node.body)
-            if self.returned:
+            if self._unrolled_iteration(node, count):
                 return
-            if self.jump == "break":
-                self.jump = None
-                break
-            self.jump = None
+
+    def _unrolled_iteration(self, node, count):
+        """Lower one copy of the loop body; True when the loop ends here (break, return)."""
+        if count > MAX_UNROLL:
+            raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+        self.body(node.body)
+        stop = self.returned or self.jump == "break"
+        self.jump = None
+        return stop
 
     def loop_op(self, node, rng):
         """A ``for`` op over ``rng``; raises Fallback when the body needs unrolling."""
@@ -325,16 +327,9 @@ class ControlFlow:
     def unroll_while(self, node, test):
         count = 0
         while test:
+            if self._unrolled_iteration(node, count):
+                return
             count += 1
-            if count > MAX_UNROLL:
-                raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
-            self.body(node.body)
-            if self.returned:
-                return
-            if self.jump == "break":
-                self.jump = None
-                return
-            self.jump = None
             test = self.expr(node.test)
             if isinstance(test, ir.Value):
                 raise self.error(node, "this loop's condition became a Tensor value after %d iterations"
