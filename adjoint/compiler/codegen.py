@@ -276,7 +276,7 @@ class _Emitter(Plan):
             self.line(depth, "pass")
 
     def emit_if(self, op, depth):
-        self.stmt_header(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
+        self.line(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
         then_b, else_b = op.blocks
         self.block(then_b.ops, depth + 1)
         self.finish_block(then_b, op.results, depth + 1)
@@ -287,9 +287,6 @@ class _Emitter(Plan):
             self.finish_block(else_b, op.results, depth + 1)
         if not then_b.ops and not op.results:
             self.line(depth + 1, "pass")
-
-    def stmt_header(self, depth, text, loc):
-        self.line(depth, text, loc)
 
     def emit_loop(self, op, depth):
         is_while = op.prim.name == "while"
@@ -374,7 +371,7 @@ def _same(a, b):
         return False
 
 
-def build(func, name, returns, header="", tag=""):
+def build(func, name, returns, header=""):
     """Generate, name a file for, and compile ``func``; returns a compiled ``Generated``."""
     source, locs, extra = generate(func, name, returns, header)
     namespace = {"np": np}

@@ -105,7 +105,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
         elif shapes.is_scalar(out):
             seed = 1.0        # the output is a number: no ones array is needed
         else:
-            seed = ctx.emit(_P().ones_like, [out], seed_loc, "grad")
+            seed = _ones_like(ctx, out, seed_loc)
         if isinstance(seed, ir.Value):
             seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
         adjoints.add(out, seed)
@@ -126,7 +126,6 @@ def differentiate(func, wrt, sens=False, seeded=None):
 
     result = ir.Func(func.name + "_grad", params, ir.Block(ctx.ops), list(func.outputs) + grads)
     result.scalar_params = set(func.scalar_params)
-    result.n_outputs = len(func.outputs)
     result.tuple_output = func.tuple_output
     return result
 
