@@ -103,6 +103,11 @@ class Func:
         return print_func(self)
 
 
+def operand(value):
+    """An op argument: a Value or Const as it is, anything else as a Const."""
+    return value if isinstance(value, (Value, Const)) else Const(value)
+
+
 def leaves(value):
     """The Values/Consts in a nested tuple (what a function returns)."""
     if isinstance(value, tuple):

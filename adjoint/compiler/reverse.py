@@ -34,7 +34,7 @@ class Adjoints:
         parts = _merge_repeats(self.ctx, parts, loc, role)
         total = parts[0]
         for part in parts[1:]:
-            total = self.ctx.emit(_P().add, [_operand(total), _operand(part)], loc, role)
+            total = self.ctx.emit(_P().add, [ir.operand(total), ir.operand(part)], loc, role)
         _mark_adjoint(total, value)
         return total
 
@@ -54,12 +54,8 @@ def _merge_repeats(ctx, parts, loc, role):
             continue
         seen.add(key)
         n = counts[key]
-        merged.append(p if n == 1 else ctx.emit(_P().mul, [_operand(p), ir.Const(n)], loc, role))
+        merged.append(p if n == 1 else ctx.emit(_P().mul, [ir.operand(p), ir.Const(n)], loc, role))
     return merged
-
-
-def _operand(value):
-    return value if isinstance(value, ir.Value) else ir.Const(value)
 
 
 def _variadic_diff(prim):

@@ -15,6 +15,7 @@ from .activity import loop_parts, saved_for
 from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
 from .passes.shapes import SHAPE_ONLY
+from .passes.substitute import substitute_ops
 
 
 def reverse_structured(ctx, op, adjoints, active, in_loop):
@@ -86,7 +87,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
                     total = ir.Const(None)     # v exists only on the other path: its adjoint too
                 elif total is None:
                     total = ctx.emit(_P().zeros_like, [v], op.loc, "grad")
-                yields.append(_operand(total))
+                yields.append(ir.operand(total))
         blocks.append(ir.Block(rops, [], yields))
     results = [_adjoint_value(v) for v in targets]
     ctx.ops.append(ir.Op(IF, [op.args[0]], None, op.loc, "grad", blocks=blocks, results=results))
@@ -117,7 +118,7 @@ def _export_branch_values(op, branches):
             for j, block in enumerate(op.blocks):
                 block.yields.append(v if j == k else ir.Const(None))
             mapping[v] = r
-        _substitute(rops, mapping)
+        substitute_ops(rops, mapping)
         for key in list(totals):
             totals[key] = mapping.get(totals[key], totals[key])
 
@@ -159,7 +160,7 @@ def _reverse_loop(ctx, op, adjoints, active):
         for j, k in enumerate(keep):
             if dcarry_out[j] is None:
                 dcarry_out[j] = ctx.emit(_P().zeros_like, [carried[k]], op.loc, "grad")
-        acc_out = [ctx.emit(_P().add, [a, _operand(totals[v])], op.loc, "grad")
+        acc_out = [ctx.emit(_P().add, [a, ir.operand(totals[v])], op.loc, "grad")
                    for a, v in zip(acc_in, outer)]
     for a, v in zip(acc_out, outer):
         a.adjoint_of = v
@@ -176,7 +177,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     mapping = dict(zip(saved, restored))
     if index is not None:
         mapping[index] = rindex
-    _substitute(rops, mapping)
+    substitute_ops(rops, mapping)
     dcarry_out = [mapping.get(v, v) for v in dcarry_out]
     tape = ir.Value("_tape")
     tape.op = op
@@ -190,7 +191,7 @@ def _reverse_loop(ctx, op, adjoints, active):
         d = dres[k]
         if d is None:
             d = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
-        dinit.append(_operand(d))
+        dinit.append(ir.operand(d))
     acc_init = [ctx.emit(_P().zeros_like, [v], op.loc, "grad") for v in outer]
     for z, v in zip(acc_init, outer):
         z.adjoint_of = v
@@ -199,7 +200,7 @@ def _reverse_loop(ctx, op, adjoints, active):
     results = [_adjoint_value(inits[k]) if isinstance(inits[k], ir.Value) else ir.Value() for k in keep]
     results += [_adjoint_value(v) for v in outer]
     rev = ir.Op(FOR, list(bounds) + dinit + acc_init, None, op.loc, "grad",
-                blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [_operand(d) for d in dcarry_out] + acc_out)],
+                blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [ir.operand(d) for d in dcarry_out] + acc_out)],
                 results=results)
     rev.attrs["reverse"], rev.attrs["pops"] = not op.attrs.get("reverse"), tape
     rev.attrs["accumulators"] = len(outer)
@@ -228,7 +229,7 @@ def _reverse_tape_pop(ctx, op, adjoints, active):
     ctx.dtapes[tape] = (dtape, positions)
     ctx.new_dtapes = getattr(ctx, "new_dtapes", [])
     ctx.new_dtapes.append(dtape)
-    ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [_operand(totals[k]) for k in positions], ir.Value(),
+    ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [ir.operand(totals[k]) for k in positions], ir.Value(),
                          op.loc, "grad"))
 
 
@@ -297,10 +298,6 @@ def _adjoint_value(v):
     return d
 
 
-def _operand(v):
-    return v if isinstance(v, (ir.Value, ir.Const)) else ir.Const(v)
-
-
 def _referenced(ops, extra=()):
     """Values read by ``ops`` (at any depth) and by ``extra``, in first-use order."""
     seen = []
@@ -320,14 +317,3 @@ def _definition_order(block):
         for r in o.results + [tape for tape, _ in ir.tapes(o)]:
             order[r] = len(block.args) + i
     return lambda v: order[v]
-
-
-def _substitute(ops, mapping):
-    if not mapping:
-        return
-    for op in ir.walk(ops):
-        op.args = [mapping.get(a, a) if isinstance(a, ir.Value) else a for a in op.args]
-        if "pops" in op.attrs:
-            op.attrs["pops"] = mapping.get(op.attrs["pops"], op.attrs["pops"])
-        for block in op.blocks:
-            block.yields = [mapping.get(y, y) if isinstance(y, ir.Value) else y for y in block.yields]

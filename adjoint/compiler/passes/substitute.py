@@ -12,7 +12,14 @@ def substitute(func, mapping):
     """Rewrite every use of a Value in ``mapping`` (Value -> Value or Const), at any depth."""
     if not mapping:
         return func
-    for op in ir.walk(func.body.ops):
+    substitute_ops(func.body.ops, mapping)
+    func.outputs = [resolve(mapping, o) for o in func.outputs]
+    return func
+
+
+def substitute_ops(ops, mapping):
+    """The same for a list of ops (and the blocks they own)."""
+    for op in ir.walk(ops):
         op.args = [resolve(mapping, a) for a in op.args]
         for block in op.blocks:
             block.yields = [resolve(mapping, y) for y in block.yields]
@@ -20,5 +27,3 @@ def substitute(func, mapping):
             op.attrs["pops"] = resolve(mapping, op.attrs["pops"])
         for entry in ir.tapes(op):
             entry[1] = [resolve(mapping, v) for v in entry[1]]
-    func.outputs = [resolve(mapping, o) for o in func.outputs]
-    return func
