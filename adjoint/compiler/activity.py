@@ -55,12 +55,32 @@ def _varied(ops, varied):
             varied.update(op.results)
 
 
+def origin_tape(tape):
+    """The tape a loop wrote, for a tape Value that may have been saved on an outer loop's tape
+    and popped again there (an inner loop's tape, one per outer iteration); None if unknown."""
+    for _ in range(64):
+        if tape is None or tape.op is None:
+            return None
+        if any(t is tape for t, _ in ir.tapes(tape.op)):
+            return tape
+        if tape.op.prim.name != "tape_pop":
+            return None
+        outer = origin_tape(tape.op.args[0])
+        if outer is None:
+            return None
+        saved = dict((id(t), s) for t, s in ir.tapes(outer.op))[id(outer)]
+        tape = saved[tape.op.results.index(tape)]
+    return None
+
+
 def saved_for(tape):
-    """The values a tape holds each iteration (None when the tape was itself restored)."""
-    if tape.op is not None:
-        for t, saved in ir.tapes(tape.op):
-            if t is tape:
-                return saved
+    """The values a tape holds each iteration, in the loop that wrote it (None if unknown)."""
+    origin = origin_tape(tape)
+    if origin is None:
+        return None
+    for t, saved in ir.tapes(origin.op):
+        if t is origin:
+            return saved
     return None
 
 

@@ -135,10 +135,15 @@ class Plan:
         self.names[y] = name
 
     def _used_after(self, block, op, value):
+        """Is ``value`` read after ``op``: by a later op, by the block's yields (they are a
+        parallel copy: ``a, b = b, a * 2`` must not write ``b`` before ``a`` reads it), or by
+        the loop's tape."""
         after = block.ops[block.ops.index(op) + 1:]
         for later in after:
             if value in ir.used_values(later):
                 return True
+        if any(y is value for y in block.yields):
+            return True
         loop = _owner(self.func.body.ops, block)
         return loop is not None and value in ir.saved_values(loop)
 

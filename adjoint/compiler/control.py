@@ -70,17 +70,6 @@ def assigned_names(stmts):
     return out
 
 
-def always_returns(stmts):
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, g.Return):
-        return True
-    if isinstance(last, g.If):
-        return always_returns(last.body) and always_returns(last.orelse)
-    return False
-
-
 def contains_return(stmts):
     for s in stmts:
         for node in g.walk(s):
@@ -113,6 +102,7 @@ class ControlFlow:
     """Mixin for the Lowerer: statements that steer control."""
 
     jump = None                 # 'break' / 'continue' pending in an unrolled loop
+    cont = None                 # what follows the statement being lowered (a Continuation)
     in_tensor_branch = False    # lowering a branch of an `if` on a Tensor
     in_loop_op = False          # lowering the body of a loop op (no break/continue/return)
 
@@ -123,64 +113,60 @@ class ControlFlow:
         return sub
 
     def body(self, stmts):
-        for k, stmt in enumerate(stmts):
-            if self.returned or self.jump:
-                return
-            if isinstance(stmt, g.If):
-                if self.lower_if(stmt, stmts[k + 1:]):
+        """Lower statements in order. While one is lowered, ``self.cont`` is what follows it to
+        the end of the function (the rest of this list, then the enclosing code's rest), so an
+        ``if`` on a Tensor with a ``return`` in one branch can lower all of it in the other."""
+        outer = self.cont
+        try:
+            for k, stmt in enumerate(stmts):
+                if self.returned or self.jump:
                     return
-                continue
-            self.stmt(stmt)
+                self.cont = Continuation(stmts[k + 1:], outer)
+                if isinstance(stmt, g.If):
+                    self.lower_if(stmt)
+                else:
+                    self.stmt(stmt)
+        finally:
+            self.cont = outer
 
     # -- if ---------------------------------------------------------------------------------
     def stmt_If(self, node):
-        self.lower_if(node, [])
+        self.lower_if(node)
 
-    def lower_if(self, node, rest):
-        """Lower an if statement; True when it also consumed the statements after it."""
+    def lower_if(self, node):
         self.node_loc = node
         test = self.expr(node.test)
         if not isinstance(test, ir.Value):
             self.body(node.body if test else node.orelse)
-            return False
-        return self.tensor_if(node, test, list(rest))
+            return
+        self.tensor_if(node, test)
 
-    def tensor_if(self, node, test, rest):
+    def tensor_if(self, node, test):
+        """An ``if`` on a Tensor: an if op whose branches yield what they assign. When a branch
+        returns (or an ``if`` nested in it does), the function ends inside this ``if``: the
+        other branch goes on with everything that follows, and both yield the return value."""
         if self.in_loop_op and (contains_return(node.body) or contains_return(node.orelse)):
             raise Fallback("return in a loop")
         then_s, else_s = list(node.body), list(node.orelse)
-        t_ret, e_ret = always_returns(then_s), always_returns(else_s)
-        consumed = t_ret or e_ret
-        if t_ret and not e_ret:
-            else_s += rest
-        elif e_ret and not t_ret:
-            then_s += rest
-        if not consumed and (contains_return(then_s) or contains_return(else_s)):
-            raise self.error(node, "a `return` inside an `if` on a Tensor must end its branch",
-                             hint="assign the result to a variable and return it after the if")
         branches = []
         for stmts in (then_s, else_s):
-            sub = self.child(dict(self.env))
-            sub.in_tensor_branch = True
-            snapshot = _list_snapshot(self.env)
-            with self.ctx.region() as ops:
-                sub.body(stmts)
-            if _restore_lists(snapshot):
-                raise self.error(node, "a Python list changed inside an `if` on a Tensor value",
-                                 hint="build the list outside the branch, or use np.where")
-            branches.append((ops, sub))
-        (then_ops, a), (else_ops, b) = branches
-        if consumed:
-            ra = a.result if a.returned else None
-            rb = b.result if b.returned else None
-            flat_a, rebuild = leaves(ra)
-            flat_b, _ = leaves(rb)
+            branches.append(self._branch(node, lambda sub, stmts=stmts: sub.body(stmts)))
+        if any(sub.returned for _, sub in branches):
+            for k, (ops, sub) in enumerate(branches):
+                if not sub.returned:
+                    with self.ctx.into(ops):
+                        self._in_branch(node, sub, lambda sub: self._finish(node, sub))
+            (then_ops, a), (else_ops, b) = branches
+            flat_a, rebuild = leaves(a.result)
+            flat_b, _ = leaves(b.result)
             if len(flat_a) != len(flat_b):
                 raise self.error(node, "the branches of this `if` return different structures",
                                  hint="return tuples of the same length from both branches")
-            results = self.emit_if(node, test, then_ops, else_ops, [("out", x, y) for x, y in zip(flat_a, flat_b)])
+            results = self.emit_if(node, test, then_ops, else_ops,
+                                   [("the returned value", x, y) for x, y in zip(flat_a, flat_b)])
             self.result, self.returned = rebuild(results), True
-            return True
+            return
+        (then_ops, a), (else_ops, b) = branches
         pairs = []
         for name in assigned_names(then_s + else_s):
             va, vb = a.env.get(name, _MISSING), b.env.get(name, _MISSING)
@@ -201,7 +187,36 @@ class ControlFlow:
         for name, fa, fb, rebuild in pairs:
             self.env[name] = rebuild(results[i:i + len(fa)])
             i += len(fa)
-        return False
+
+    def _branch(self, node, lower):
+        """Lower one branch of an ``if`` on a Tensor into a fresh op list: (ops, its lowerer)."""
+        sub = self.child(dict(self.env))
+        sub.in_tensor_branch = True
+        sub.cont = self.cont
+        with self.ctx.region() as ops:
+            self._in_branch(node, sub, lower)
+        return ops, sub
+
+    def _in_branch(self, node, sub, lower):
+        snapshot = _list_snapshot(self.env)
+        try:
+            lower(sub)
+        finally:
+            changed = _restore_lists(snapshot)
+        if changed:
+            raise self.error(node, "a Python list changed inside an `if` on a Tensor value",
+                             hint="build the list outside the branch, or use np.where")
+
+    def _finish(self, node, sub):
+        """Lower, on ``sub``, everything that follows the statement being lowered now; a break
+        or continue there belongs to an unrolled loop of this branch, not to the ``if``."""
+        if sub.cont is not None:
+            sub.in_tensor_branch = False
+            sub.cont.run(sub)
+        if not sub.returned:
+            raise self.error(node, "the function returns inside this `if` on a Tensor, but "
+                             "on the other path it reaches its end without `return`",
+                             hint="return a value on every path")
 
     def emit_if(self, node, test, then_ops, else_ops, triples):
         for name, x, y in triples:
@@ -242,19 +257,12 @@ class ControlFlow:
         self.unroll(node, iterable)
 
     def unroll(self, node, iterable):
-        for count, item in enumerate(iterable):
-            self.assign(node.target, item)
-            if self._unrolled_iteration(node, count):
-                return
-
-    def _unrolled_iteration(self, node, count):
-        """Lower one copy of the loop body; True when the loop ends here (break, return)."""
-        if count > MAX_UNROLL:
-            raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
-        self.body(node.body)
-        stop = self.returned or self.jump == "break"
-        self.jump = None
-        return stop
+        items = []
+        for item in iterable:
+            items.append(item)
+            if len(items) > MAX_UNROLL:
+                raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+        UnrolledFor(node, items, self.cont).run(self)
 
     def loop_op(self, node, rng):
         """A ``for`` op over ``rng``; raises Fallback when the body needs unrolling."""
@@ -325,15 +333,7 @@ class ControlFlow:
                              % why, hint="carry only Tensors and numbers through the loop") from None
 
     def unroll_while(self, node, test):
-        count = 0
-        while test:
-            if self._unrolled_iteration(node, count):
-                return
-            count += 1
-            test = self.expr(node.test)
-            if isinstance(test, ir.Value):
-                raise self.error(node, "this loop's condition became a Tensor value after %d iterations"
-                                 % count, hint="use a Tensor condition from the start, or a Python counter")
+        UnrolledWhile(node, test, self.cont).run(self)
 
     def while_op(self, node):
         carried = [n for n in assigned_names(node.body) if n in self.env]
@@ -361,8 +361,91 @@ class ControlFlow:
         self.jump = kind
 
 
-def contains_break(stmts):
-    return any(isinstance(n, (g.Break, g.Continue)) for s in stmts for n in g.walk(s))
+class Continuation:
+    """What follows a statement up to the end of the function: the rest of its statement list,
+    then ``then`` (the rest of the enclosing loop iteration, loop or statement list)."""
+
+    def __init__(self, stmts, then):
+        self.stmts, self.then = stmts, then
+
+    def run(self, lowerer):
+        if not lowerer.jump:                # a break/continue skips the rest of the body
+            saved, lowerer.cont = lowerer.cont, self.then
+            try:
+                lowerer.body(self.stmts)
+            finally:
+                lowerer.cont = saved
+        if not lowerer.returned and self.then is not None:
+            self.then.run(lowerer)
+
+
+class UnrolledFor:
+    """The iterations of an unrolled ``for`` from ``items`` on, then what follows the loop."""
+
+    def __init__(self, node, items, then):
+        self.node, self.items, self.then = node, items, then
+
+    def run(self, lowerer):
+        if lowerer.jump == "break":
+            lowerer.jump, items = None, []
+        else:
+            lowerer.jump, items = None, self.items
+        for k, item in enumerate(items):
+            lowerer.assign(self.node.target, item)
+            rest = UnrolledFor(self.node, items[k + 1:], self.then)
+            if _iteration(lowerer, self.node, rest):
+                break
+        if not lowerer.returned and self.then is not None:
+            self.then.run(lowerer)
+
+
+class UnrolledWhile:
+    """The iterations of a ``while`` on a Python condition, then what follows the loop."""
+
+    def __init__(self, node, test, then):
+        self.node, self.test, self.then = node, test, then
+
+    def run(self, lowerer):
+        test = self.test
+        if lowerer.jump == "break":
+            test = False
+        elif lowerer.jump == "continue" or test is _RETEST:
+            test = self._retest(lowerer, 1)
+        lowerer.jump = None
+        count = 0
+        while test:
+            if _iteration(lowerer, self.node, UnrolledWhile(self.node, _RETEST, self.then)):
+                break
+            count += 1
+            if count > MAX_UNROLL:
+                raise lowerer.error(self.node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+            test = self._retest(lowerer, count)
+        if not lowerer.returned and self.then is not None:
+            self.then.run(lowerer)
+
+    def _retest(self, lowerer, count):
+        test = lowerer.expr(self.node.test)
+        if isinstance(test, ir.Value):
+            raise lowerer.error(self.node, "this loop's condition became a Tensor value after %d "
+                                "iteration(s)" % count,
+                                hint="use a Tensor condition from the start, or a Python counter")
+        return test
+
+
+_RETEST = object()
+
+
+def _iteration(lowerer, node, rest):
+    """Lower one copy of a loop body, with ``rest`` (the later iterations and what follows the
+    loop) as its continuation; True when the loop ends here (break, return)."""
+    saved, lowerer.cont = lowerer.cont, rest
+    try:
+        lowerer.body(node.body)
+    finally:
+        lowerer.cont = saved
+    stop = lowerer.returned or lowerer.jump == "break"
+    lowerer.jump = None
+    return stop
 
 
 _MISSING = object()

@@ -54,12 +54,13 @@ def _clone_ops(ops, mapping):
             results.append(new)
         for tape, _ in ir.tapes(op):
             mapping[tape] = ir.Value(tape.name)
-        blocks = []
+        blocks, fresh = [], {}
         for block in op.blocks:
             args = []
-            for a in block.args:
-                mapping[a] = ir.Value(a.name)
-                args.append(mapping[a])
+            for a in block.args:          # (a while's two blocks share their arguments)
+                if a not in fresh:
+                    fresh[a] = mapping[a] = ir.Value(a.name)
+                args.append(fresh[a])
             inner = _clone_ops(block.ops, mapping)
             blocks.append(ir.Block(inner, args, [_map(mapping, y) for y in block.yields]))
         new_op = ir.Op(op.prim, [_map(mapping, a) for a in op.args], None, op.loc, op.role,

@@ -147,24 +147,48 @@ def used_values(op):
 
 
 def print_func(func):
-    lines = ["func %s(%s):" % (func.name, ", ".join(repr(p) for p in func.params))]
-    _print_ops(func.body.ops, lines, "  ")
-    outs = ", ".join(repr(o) for o in func.outputs)
+    """The function as text; each Value printed under a name unique in it (``%y``, ``%y.2``)."""
+    show = _Names()
+    lines = ["func %s(%s):" % (func.name, ", ".join(show(p) for p in func.params))]
+    _print_ops(func.body.ops, lines, "  ", show)
+    outs = ", ".join(show(o) for o in func.outputs)
     lines.append("  return " + ("(%s)" % outs if func.tuple_output and len(func.outputs) == 1 else outs))
     return "\n".join(lines)
 
 
-def _print_ops(ops, lines, indent):
+class _Names:
+    def __init__(self):
+        self.given, self.taken = {}, set()
+
+    def __call__(self, v):
+        if not isinstance(v, Value):
+            return repr(v)
+        name = self.given.get(v)
+        if name is None:
+            base = repr(v)
+            name, n = base, 1
+            while name in self.taken:
+                n += 1
+                name = "%s.%d" % (base, n)
+            self.taken.add(name)
+            self.given[v] = name
+        return name
+
+
+def _print_ops(ops, lines, indent, show):
     for op in ops:
-        text = indent + repr(op)
+        res = ", ".join(show(r) for r in op.results)
+        text = indent + "%s = %s(%s)" % (res, op.prim.name, ", ".join(show(a) for a in op.args))
         if op.blocks:
             for k, block in enumerate(op.blocks):
                 head = text if k == 0 else indent + "else" if op.prim.name == "if" else indent + "do"
                 if block.args:
-                    head += " (%s)" % ", ".join(map(repr, block.args))
+                    head += " (%s)" % ", ".join(show(a) for a in block.args)
                 lines.append(head + ":")
-                _print_ops(block.ops, lines, indent + "  ")
-                lines.append(indent + "  yield " + ", ".join(map(repr, block.yields)))
+                _print_ops(block.ops, lines, indent + "  ", show)
+                lines.append(indent + "  yield " + ", ".join(show(y) for y in block.yields))
+            for tape, saved in tapes(op):
+                lines.append(indent + "  (saved on %s: %s)" % (show(tape), ", ".join(show(v) for v in saved)))
             continue
         if op.loc is not None:
             text = text.ljust(48) + "  # %s%s" % ("grad of " if op.role == "grad" else "", op.loc.short())

@@ -17,6 +17,7 @@ from .frontend import parse_function
 from .lower import Context, Lowerer
 from .passes import optimize
 from .reverse import differentiate
+from .verify import verify
 
 ARRAY = "<array>"       # an argument that is an array at run time
 SCALAR = "<scalar>"     # an argument that is a number at run time (shape (): no broadcasting)
@@ -116,6 +117,9 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     for obj, v in ctx.inputs.values():
         v.name = v.name or "const"
     func.params = arg_params + input_values
+    check = _checker()
+    if check:
+        check(func, "lowering")
     ir_before = str(func)
 
     wrt = [arg_params[_array_index(args, i)] for i in request.positions]
@@ -142,8 +146,10 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
 
     returns = _map_layout(request.layout, resolve)
     adj.outputs = [v for v in ir.leaves(returns) if isinstance(v, ir.Value)]
+    if check:
+        check(adj, "differentiation")
     if request.optimize:
-        adj = optimize(adj)
+        adj = optimize(adj, check)
     # optimize may have replaced returned values: re-resolve through the final outputs
     returns = _relink(returns, adj)
     ir_after = str(adj)
@@ -155,6 +161,13 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     compiled.refs = refs
     compiled.func, compiled.returns = adj, returns   # for inlining into a higher-order gradient
     return compiled
+
+
+def _checker():
+    """The IR verifier after every stage, when ADJOINT_VERIFY is set (the test suite sets it)."""
+    if os.environ.get("ADJOINT_VERIFY", "") not in ("", "0"):
+        return verify
+    return None
 
 
 def _array_index(args, i):

@@ -11,10 +11,10 @@ pops them (freeing memory as it goes), carries the adjoints of the loop-carried 
 accumulates the adjoints of values the body read from outside the loop.
 """
 from . import ir
-from .activity import loop_parts, saved_for
+from .activity import loop_parts, origin_tape
 from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
-from .passes.shapes import SHAPE_ONLY
+from .passes.shapes import IS_SHAPE, SHAPE_ONLY
 from .passes.substitute import substitute_ops
 
 
@@ -83,7 +83,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
         with ctx.into(rops):
             for v in targets:
                 total = totals.get(v)
-                if total is None and v in _branch_values(ctx):
+                if total is None and op.args[0] in _branch_values(ctx).get(v, ()):
                     total = ir.Const(None)     # v exists only on the other path: its adjoint too
                 elif total is None:
                     total = ctx.emit(_P().zeros_like, [v], op.loc, "grad")
@@ -96,11 +96,17 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
 
 
 def _branch_values(ctx):
-    """Values defined inside a branch of an ``if`` of the function being differentiated."""
+    """{value: the conditions of the ``if``s whose branches define it} for the function being
+    differentiated: such a value exists only when its branch ran."""
     found = getattr(ctx, "branch_values", None)
     if found is None:
-        found = ctx.branch_values = {r for o in ir.walk(ctx.forward_ops) if o.prim is IF
-                                     for b in o.blocks for inner in ir.walk(b.ops) for r in inner.results}
+        found = ctx.branch_values = {}
+        for o in ir.walk(ctx.forward_ops):
+            if o.prim is IF:
+                for b in o.blocks:
+                    for inner in ir.walk(b.ops):
+                        for r in inner.results:
+                            found.setdefault(r, set()).add(o.args[0])
     return found
 
 
@@ -139,9 +145,12 @@ def _reverse_loop(ctx, op, adjoints, active):
             results = [_adjoint_value(saved[k]) for k in positions]
             dtape_pops.append((ir.Op(DTAPE_POP, [dtape], None, op.loc, "grad", results=results),
                                [(saved[k], r) for k, r in zip(positions, results)]))
-    if all(d is None for d in dres) and not dtape_pops:
+    nested_dtapes = any(t in getattr(ctx, "dtapes", {}) for o in ir.walk(body.ops) for t, _ in ir.tapes(o))
+    if all(d is None for d in dres) and not dtape_pops and not nested_dtapes:
         return
-    keep = [k for k, a in enumerate(carried) if a in active]
+    # A carried variable needs an adjoint through the reverse loop when its result does (the
+    # last iteration's value reaches it) or its block argument does (the body reads it).
+    keep = [k for k, a in enumerate(carried) if a in active or op.results[k] in active]
     dcarry_in = [_adjoint_value(carried[k]) for k in keep]
     seeds = [(body.yields[k], d) for k, d in zip(keep, dcarry_in)]
     seeds += [pair for _, pairs in dtape_pops for pair in pairs]
@@ -149,10 +158,17 @@ def _reverse_loop(ctx, op, adjoints, active):
     if new_dtapes is None:
         new_dtapes = ctx.new_dtapes = []
     mark = len(new_dtapes)
-    rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True)
+    ctx.loop_depth = getattr(ctx, "loop_depth", 0) + 1
+    try:
+        rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True)
+    finally:
+        ctx.loop_depth -= 1
     rops[:0] = [pop for pop, _ in dtape_pops]
-    for dtape in new_dtapes[mark:]:
-        ctx.ops.append(ir.Op(NEW_LIST, [], dtape, op.loc, "grad"))
+    if ctx.loop_depth == 0:
+        # Lists of adjoints pushed by this loop (and loops nested in it) are made once, before it.
+        for dtape in new_dtapes[mark:]:
+            ctx.ops.append(ir.Op(NEW_LIST, [], dtape, op.loc, "grad"))
+        del new_dtapes[mark:]
     dcarry_out = [totals.pop(carried[k], None) for k in keep]
     outer = [v for v in totals if v not in carried and v is not index]
     acc_in = [_adjoint_value(v) for v in outer]
@@ -220,12 +236,14 @@ def _reverse_tape_pop(ctx, op, adjoints, active):
     positions = [k for k, t in enumerate(totals) if t is not None]
     if not positions:
         return
-    tape = op.args[0]
-    if saved_for(tape) is None:
-        raise SourceError("a higher derivative through nested loops is not supported yet", op.loc,
-                          hint="take it through one loop level, or unroll the inner loop")
+    tape = origin_tape(op.args[0])
+    if tape is None:
+        raise SourceError("adjoint cannot tell which loop saved these values (a compiler limit)",
+                          op.loc, hint="unroll the inner loop (loop over a Python tuple)")
     dtape = ir.Value("_dtape")
     ctx.dtapes = getattr(ctx, "dtapes", {})
+    if tape in ctx.dtapes:
+        raise SourceError("these saved values are popped twice (a compiler limit)", op.loc)
     ctx.dtapes[tape] = (dtape, positions)
     ctx.new_dtapes = getattr(ctx, "new_dtapes", [])
     ctx.new_dtapes.append(dtape)
@@ -281,7 +299,7 @@ def _save_shapes_only(ctx, body, rops, index):
             if v not in o.args:
                 value_uses.add(v)
     for v, uses in shape_uses.items():
-        if v in value_uses:
+        if v in value_uses or (v.op is not None and v.op.prim.name in IS_SHAPE):
             continue
         shape = ir.Value(None)
         loc, role = (v.op.loc, v.op.role) if v.op is not None else (None, "fwd")

@@ -5,14 +5,21 @@ from .dce import dce
 from .shape_saves import save_shapes
 
 
-def optimize(func):
-    """Algebraic simplification, common subexpressions, dead code: until nothing changes."""
+def optimize(func, check=None):
+    """Algebraic simplification, common subexpressions, dead code: until nothing changes.
+    ``check(func, pass_name)``, when given, runs after every pass (the IR verifier)."""
+    def run(pass_, func):
+        func = pass_(func)
+        if check is not None:
+            check(func, pass_.__name__)
+        return func
+
     for _ in range(4):
         before = _count(func)
-        func = dce(cse(simplify(func)))
+        func = run(dce, run(cse, run(simplify, func)))
         if _count(func) == before:
             break
-    return save_shapes(func)
+    return run(save_shapes, func)
 
 
 def _count(func):

@@ -9,7 +9,7 @@ pass the array can be freed after its last real use (codegen's ``del``).
 """
 from .. import ir
 from ..lower import _P
-from .shapes import SHAPE_ONLY
+from .shapes import IS_SHAPE, SHAPE_ONLY
 
 
 MIN_GAP = 4     # statements between the last real use and the first shape use
@@ -21,7 +21,9 @@ def save_shapes(func):
     for i, op in enumerate(top):
         for inner in ir.walk([op]):
             position[inner] = i
-    defined = {op.result: i for i, op in enumerate(top) if not op.blocks and len(op.results) == 1}
+    # (a value that already is a shape, from an inlined gradient, is its own shape)
+    defined = {op.result: i for i, op in enumerate(top) if not op.blocks and len(op.results) == 1
+               and op.prim.name not in IS_SHAPE}
     shape_uses, last_value_use = {}, {}
     for op, i in position.items():
         positions = SHAPE_ONLY.get(op.prim.name, ())

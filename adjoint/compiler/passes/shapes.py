@@ -81,6 +81,9 @@ def _scalar(a):
     return isinstance(a, ir.Const) and isinstance(a.value, (bool, int, float, np.generic))
 
 
+# Primitives whose result is a shape tuple (what a shape-only argument may be given instead).
+IS_SHAPE = {"shape", "shape_of"}
+
 # Argument positions where a runtime helper reads only the shape of an array.
 SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "reduced_size": (0,),
               "check_sens": (1,), "getitem_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}

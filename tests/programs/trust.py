@@ -1,0 +1,160 @@
+"""Programs that once gave wrong gradients (issue 8); each is a regression test in test_trust.py."""
+import numpy as np
+
+import adjoint
+import adjoint.nn as nn
+import adjoint.ops as ops
+
+
+def swap_in_loop(a, b):
+    for i in range(2):
+        a, b = b, a * 2.0
+    return np.sum(a * 3.0 + b)
+
+
+def overwritten_in_loop(x):
+    s = np.sum(x)
+    for i in range(3):
+        x = x * 1.5
+        s = np.sum(x * x)
+    return s
+
+
+def overwritten_in_while(x):
+    s = np.sum(x)
+    k = 0
+    while k < 3:
+        x = x * 1.5
+        s = np.sum(x * x)
+        k = k + 1
+    return s
+
+
+def early_return_in_loop(x):
+    for i in range(3):
+        if np.sum(x) > 100.0:
+            return np.sum(x)
+        x = x * 2
+    return np.sum(x * x)
+
+
+def early_return_in_loop_taken(x):
+    for i in range(3):
+        if np.sum(x) > 1.0:
+            return np.sum(x * x * x)
+        x = x * 2
+    return np.sum(x * x)
+
+
+def return_in_nested_if(x):
+    y = x * 2.0
+    if np.sum(x) > 0.0:
+        if np.sum(x) > 10.0:
+            return np.sum(y)
+        y = y * y
+    return np.sum(np.sin(y))
+
+
+def products(x, y):
+    return (x * x * y + x * y).sum()
+
+
+_grad_products = adjoint.grad(products, grad_position=0)
+
+
+def sum_of_gradient(x, y):
+    return _grad_products(x, y).sum()
+
+
+def shifted_squares(x):
+    return np.sum(2 * (x[1:] + x[:-1] ** 2))
+
+
+_grad_shifted = adjoint.grad(shifted_squares)
+
+
+def sum_of_shifted_gradient(x):
+    return np.sum(_grad_shifted(x))
+
+
+def nested_branch(x):
+    y = x
+    if np.sum(x) > 0.0:
+        y = x * x
+        if np.sum(x) > 5.0:
+            y = np.sin(y)
+    return np.sum(y)
+
+
+_grad_nested_branch = adjoint.grad(nested_branch)
+
+
+def sum_of_nested_branch_gradient(x):
+    return np.sum(_grad_nested_branch(x))
+
+
+def nested_loops(x):
+    for i in range(2):
+        for j in range(2):
+            x = np.sin(x) * 1.1
+    return np.sum(x)
+
+
+_grad_nested_loops = adjoint.grad(nested_loops)
+
+
+def sum_of_nested_loops_gradient(x):
+    return np.sum(_grad_nested_loops(x))
+
+
+def loops_in_loops(x, w):
+    for i in range(2):
+        for j in range(2):
+            k = 0
+            while k < 2:
+                x = np.tanh(x * w) + x
+                k = k + 1
+    return np.sum(x * x)
+
+
+_grad_loops_in_loops = adjoint.grad(loops_in_loops, (0, 1))
+
+
+def norm_of_loops_in_loops_gradient(x, w):
+    a, b = _grad_loops_in_loops(x, w)
+    return np.sum(a * a) + np.sum(b)
+
+
+def while_in_for(x):
+    s = x
+    for i in range(3):
+        t = s
+        j = 0
+        while np.sum(t) < 4.0 and j < 3:
+            t = t * 1.3 + 0.1
+            j = j + 1
+        s = s + np.sin(t)
+    return np.sum(s * s)
+
+
+_grad_while_in_for = adjoint.grad(while_in_for)
+
+
+def while_in_for_hvp(x):
+    return np.sum(_grad_while_in_for(x) * x)
+
+
+class ProductNet(nn.Cell):
+    def construct(self, x, y):
+        return x * x * y + ops.sin(x * y)
+
+
+class GradNet(nn.Cell):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.grad_op = ops.GradOperation(get_all=True)
+
+    def construct(self, x, y):
+        gx, gy = self.grad_op(self.net)(x, y)
+        return gx
