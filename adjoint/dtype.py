@@ -14,10 +14,21 @@ class DType:
     def __repr__(self):
         return "adjoint." + self.name.lower()
 
+    @property
+    def dtype(self):
+        """The NumPy dtype (so ``np.dtype(mstype.float32)`` and comparisons with NumPy work)."""
+        return self.np_dtype
+
     def __eq__(self, other):
         if isinstance(other, DType):
             return self.np_dtype == other.np_dtype
+        if isinstance(other, np.dtype) or (isinstance(other, type) and issubclass(other, np.generic)):
+            return self.np_dtype == other
         return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
 
     def __hash__(self):
         return hash(self.np_dtype)
@@ -45,8 +56,14 @@ _BY_NUMPY = {d.np_dtype: d for d in (bool_, int8, int16, int32, int64, uint8, ui
 
 
 def from_numpy(np_dtype):
-    """The DType for a NumPy dtype."""
+    """The DType for a NumPy dtype. In compiled code the dtype of a run-time value is only
+    known when it runs: it stays the NumPy dtype there (it compares equal to the DType)."""
+    if not isinstance(np_dtype, (np.dtype, type, str, DType)):
+        return np_dtype
     return _BY_NUMPY[np.dtype(np_dtype)]
+
+
+from_numpy._adjoint_compile_time = True     # called on abstract values while compiling
 
 
 def to_numpy(dtype):

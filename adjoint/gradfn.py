@@ -11,6 +11,7 @@ import numpy as np
 
 from .compiler import cache
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
+from .compiler.trees import flatten, map_leaves
 from .errors import AdjointError, ArgumentError, GradRuntimeError
 from .tensor import STRUCTURE, Parameter, Tensor, unwrap
 
@@ -218,14 +219,33 @@ def _fast_table(target):
 
 
 def _unwrap_sens(sens):
-    if isinstance(sens, Tensor):
-        return sens._data
-    if isinstance(sens, (tuple, list)):
-        return tuple(_unwrap_sens(s) for s in sens)
-    if isinstance(sens, (np.ndarray, np.generic)) or type(sens) in _SCALARS:
-        return sens
-    raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
-                        % type(sens).__name__)
+    """The sens's leaves as arrays (or numbers): a Tensor, or a tuple of them for a tuple output."""
+    def leaf(s):
+        if isinstance(s, Tensor):
+            return s._data
+        if isinstance(s, (np.ndarray, np.generic)) or type(s) in _SCALARS:
+            return s
+        raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
+                            % type(s).__name__)
+    return map_leaves(leaf, sens)
+
+
+def _sens_for(sens, compiled):
+    """The sens as the generated code takes it: one array for a single output, else a flat
+    tuple with one per output; a clear error when its structure is not the output's."""
+    leaves, given = flatten(_unwrap_sens(sens))
+    tree = compiled.output_tree
+    if tree.n_leaves == 1 and len(leaves) == 1:
+        return leaves[0]
+    if len(leaves) != tree.n_leaves or _loose(given) != _loose(tree):
+        raise ArgumentError("the sens must have the structure of %s's output, %s; got %s"
+                            % (compiled.qualname, tree.describe(), given.describe()))
+    return tuple(leaves)
+
+
+def _loose(tree):
+    """A tree's structure with tuples and lists alike (either may carry a sens)."""
+    return tree.describe().replace("[", "(").replace("]", ")")
 
 
 _MISS = object()
@@ -237,7 +257,7 @@ def _make_stub(entry, types, args, sens):
     names = ["a%d" % i for i in range(n)]
     env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
            "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
-           "_COMPILED": entry.compiled, "_US": _unwrap_sens, "_R": cache.resolve, "_unwrap": unwrap}
+           "_COMPILED": entry.compiled, "_US": _sens_for, "_R": cache.resolve, "_unwrap": unwrap}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
     for i, t in enumerate(types):
         env["_t%d" % i] = t
@@ -284,7 +304,7 @@ def _make_stub(entry, types, args, sens):
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
     if sens:
-        call.append("_US(args[-1])")
+        call.append("_US(args[-1], _COMPILED)")
     lines += ["    try:",
               "        r = _FN(%s)" % ", ".join(call),
               "    except _AE:",
@@ -303,11 +323,9 @@ def _tensor(array):
 
 
 def _wrap_value(v, tensors):
-    if isinstance(v, tuple):
-        return tuple(_wrap_value(x, tensors) for x in v)
-    if tensors and isinstance(v, (np.ndarray, np.generic)):
-        return Tensor(np.asarray(v))
-    return v
+    if not tensors:
+        return v
+    return map_leaves(lambda x: Tensor(np.asarray(x)) if isinstance(x, (np.ndarray, np.generic)) else x, v)
 
 
 def _cast(g, dtype):

@@ -97,7 +97,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return mstype.from_numpy(self._data.dtype)
+        return mstype.from_numpy(P.dtype_of(self))
 
     @property
     def T(self):
@@ -187,8 +187,9 @@ class Tensor:
     def sum(self, axis=None, dtype=None, keepdims=False, initial=None):
         return P.sum(self, axis, keepdims)
 
-    def mean(self, axis=None, keep_dims=False):
-        return P.mean(self, axis, keep_dims)
+    def mean(self, axis=None, keep_dims=False, keepdims=None):
+        # MindSpore spells it keep_dims; NumPy code (ndarrays are lowered like Tensors) keepdims.
+        return P.mean(self, axis, keep_dims if keepdims is None else keepdims)
 
     def max(self, axis=None, keepdims=False, initial=None, where=True, return_indices=False):
         return P.amax(self, axis, keepdims)
@@ -242,7 +243,7 @@ class Tensor:
         return P.copy(self)
 
     def dot(self, other):
-        return P.dot(self, other)
+        return P.matmul(self, other)
 
 
 class Parameter(Tensor):

@@ -54,3 +54,57 @@ def test_grad_operation_of_a_grad_net():
     dx, dy = ops.GradOperation(get_all=True)(P.GradNet(P.ProductNet()))(Tensor(x), Tensor(y))
     np.testing.assert_allclose(dx.asnumpy(), 2 * y - y * y * np.sin(x * y), rtol=1e-12)
     np.testing.assert_allclose(dy.asnumpy(), 2 * x + np.cos(x * y) - x * y * np.sin(x * y), rtol=1e-12)
+
+
+SECOND_ORDER_AND_STRUCTURE = [
+    ("second_order_max", P.max_hvp, (X3,), (0,)),
+    ("stack", P.stacked, (X3,), (0,)),
+    ("concatenate", P.concatenated, (X3,), (0,)),
+    ("second_order_stack", P.stacked_hvp, (X3,), (0,)),
+    ("second_order_concatenate", P.concatenated_hvp, (X3,), (0,)),
+    ("numpy_keepdims_on_an_ndarray", P.numpy_keepdims, (np.array([[1.0, 0.5], [-0.3, 0.2]]),), (0,)),
+    ("dtype_branch", P.branch_on_dtype, (X3,), (0,)),
+    ("dict_output_summed", lambda x: sum(P.returns_dict(x).values()), (X3,), (0,)),
+]
+
+
+@pytest.mark.parametrize("name, fn, args, positions", SECOND_ORDER_AND_STRUCTURE,
+                         ids=[c[0] for c in SECOND_ORDER_AND_STRUCTURE])
+def test_more_gradients_match_finite_differences(name, fn, args, positions):
+    target = P.returns_dict if name == "dict_output_summed" else fn
+    grads = adjoint.grad(target, grad_position=positions)(*args)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for i, g in zip(positions, grads):
+        np.testing.assert_allclose(g, numeric_grad(fn, list(args), i), rtol=1e-5, atol=1e-6)
+
+
+def test_dtype_is_seen_at_run_time():
+    assert np.all(adjoint.grad(P.branch_on_dtype)(X3.astype(np.float32)) == 2.0)
+    assert np.all(adjoint.grad(P.branch_on_dtype)(X3) == 3.0)
+
+
+def test_value_keeps_the_structure_of_a_nested_or_dict_output():
+    value, grad = adjoint.value_and_grad(P.returns_nested)(X3)
+    assert isinstance(value, tuple) and isinstance(value[1], tuple) and isinstance(value[1][1], list)
+    np.testing.assert_allclose(value[1][1][0], np.sin(X3))
+    np.testing.assert_allclose(grad, 1 + 2 + np.cos(X3))
+    value, grad = adjoint.value_and_grad(P.returns_dict)(X3)
+    assert list(value) == ["a", "b"] and value["b"] == pytest.approx(np.sum(X3 * X3))
+
+
+@pytest.mark.parametrize("fn, what, line", [
+    (P.returns_none, "returns None (it has no `return`)", "def returns_none(x):"),
+    (P.returns_str, "returns a str ('hello')", 'return "hello"'),
+    (P.returns_bool, "returns a boolean", "return np.sum(x) > 0"),
+])
+def test_outputs_that_cannot_be_differentiated_are_refused_at_the_return(fn, what, line):
+    with pytest.raises(adjoint.SourceError) as info:
+        adjoint.grad(fn)(X3)
+    assert what in str(info.value) and "trust.py" in str(info.value) and line in str(info.value)
+
+
+def test_a_sens_of_the_wrong_structure_is_an_argument_error():
+    grad_fn = ops.GradOperation(sens_param=True)(P.returns_pair)
+    with pytest.raises(adjoint.ArgumentError, match=r"structure of returns_pair's output, \(\*, \*\); got \(\*,\)"):
+        grad_fn(X3, (np.ones(3),))
+    np.testing.assert_allclose(grad_fn(X3, (np.ones(3), 2.0)), 2.0 + 2.0)

@@ -350,6 +350,10 @@ class _Emitter(Plan):
     def returns_expr(self, value):
         if isinstance(value, tuple):
             return g.Tuple(elts=[self.returns_expr(v) for v in value], ctx=g.Load())
+        if isinstance(value, list):
+            return g.List(elts=[self.returns_expr(v) for v in value], ctx=g.Load())
+        if isinstance(value, dict):
+            return g.Dict(keys=[self.const(k) for k in value], values=[self.returns_expr(v) for v in value.values()])
         return self.arg(value if isinstance(value, (ir.Value, ir.Const)) else ir.Const(value))
 
 

@@ -12,6 +12,7 @@
 from ..errors import SourceError
 from . import gastutil, ir
 from .prims import Prim, is_literal
+from .trees import flatten
 
 g = gastutil.nodes
 
@@ -82,22 +83,6 @@ def yieldable(value):
     return isinstance(value, ir.Value) or (is_literal(value) and not isinstance(value, (str, type)))
 
 
-def leaves(value):
-    """Flatten nested tuples into leaves, with a function that rebuilds the structure."""
-    if isinstance(value, tuple):
-        parts = [leaves(v) for v in value]
-        flat = [x for p in parts for x in p[0]]
-
-        def rebuild(items, parts=parts):
-            out, i = [], 0
-            for p_flat, p_rebuild in parts:
-                out.append(p_rebuild(items[i:i + len(p_flat)]))
-                i += len(p_flat)
-            return tuple(out)
-        return flat, rebuild
-    return [value], lambda items: items[0]
-
-
 class ControlFlow:
     """Mixin for the Lowerer: statements that steer control."""
 
@@ -157,14 +142,14 @@ class ControlFlow:
                     with self.ctx.into(ops):
                         self._in_branch(node, sub, lambda sub: self._finish(node, sub))
             (then_ops, a), (else_ops, b) = branches
-            flat_a, rebuild = leaves(a.result)
-            flat_b, _ = leaves(b.result)
-            if len(flat_a) != len(flat_b):
+            flat_a, tree = flatten(a.result)
+            flat_b, tree_b = flatten(b.result)
+            if tree != tree_b:
                 raise self.error(node, "the branches of this `if` return different structures",
                                  hint="return tuples of the same length from both branches")
             results = self.emit_if(node, test, then_ops, else_ops,
                                    [("the returned value", x, y) for x, y in zip(flat_a, flat_b)])
-            self.result, self.returned = rebuild(results), True
+            self.result, self.returned = tree.unflatten(results), True
             return
         (then_ops, a), (else_ops, b) = branches
         pairs = []
@@ -176,16 +161,16 @@ class ControlFlow:
             if va is vb:
                 self.env[name] = va
                 continue
-            flat_a, rebuild = leaves(va)
-            flat_b, _ = leaves(vb)
-            if len(flat_a) != len(flat_b):
+            flat_a, tree = flatten(va)
+            flat_b, tree_b = flatten(vb)
+            if tree != tree_b:
                 raise self.error(node, "`%s` has a different structure in each branch" % name)
-            pairs.append((name, flat_a, flat_b, rebuild))
+            pairs.append((name, flat_a, flat_b, tree))
         flat = [(name, x, y) for name, fa, fb, _ in pairs for x, y in zip(fa, fb)]
         results = self.emit_if(node, test, then_ops, else_ops, flat)
         i = 0
-        for name, fa, fb, rebuild in pairs:
-            self.env[name] = rebuild(results[i:i + len(fa)])
+        for name, fa, fb, tree in pairs:
+            self.env[name] = tree.unflatten(results[i:i + len(fa)])
             i += len(fa)
 
     def _branch(self, node, lower):

@@ -25,6 +25,16 @@ def _one_line(pieces):
     return "".join(pieces)
 
 
+def walk_function(node):
+    """The nodes of a function's body, not entering nested functions, lambdas or classes."""
+    todo = list(node.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            todo.extend(gast.iter_child_nodes(n))
+
+
 def name(id_, store=False):
     return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
                      type_comment=None)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import SourceError
 from . import ir
+from .trees import map_leaves
 
 
 def inline_gradient(lowerer, gradfn, args, kwargs, node):
@@ -78,8 +79,4 @@ def _clone_ops(ops, mapping):
 
 
 def _rebuild(returns, mapping):
-    if isinstance(returns, tuple):
-        return tuple(_rebuild(r, mapping) for r in returns)
-    if isinstance(returns, ir.Const):
-        return returns.value
-    return _map(mapping, returns)
+    return map_leaves(lambda r: r.value if isinstance(r, ir.Const) else _map(mapping, r), returns)

@@ -21,6 +21,7 @@ and a loop ``for t in range(3): h = np.tanh(h @ w)``::
 import itertools
 
 from .prims import is_literal
+from .trees import LEAF, flatten
 
 _ids = itertools.count(1)
 
@@ -91,12 +92,12 @@ class Block:
 
 
 class Func:
-    """A function in SSA form. ``outputs`` is a list of Value/Const; ``tuple_output`` says
-    whether the user returned a tuple (of those outputs) or a single value."""
+    """A function in SSA form. ``outputs`` is a list of Value/Const, the leaves of what the
+    user returned; ``output_tree`` its structure (a single value, a tuple, a dict...)."""
 
-    def __init__(self, name, params, body, outputs, tuple_output=False):
+    def __init__(self, name, params, body, outputs, output_tree=LEAF):
         self.name, self.params, self.body = name, list(params), body
-        self.outputs, self.tuple_output = list(outputs), tuple_output
+        self.outputs, self.output_tree = list(outputs), output_tree
         self.scalar_params = set()     # parameters known to be numbers (shape ())
 
     def __str__(self):
@@ -109,12 +110,8 @@ def operand(value):
 
 
 def leaves(value):
-    """The Values/Consts in a nested tuple (what a function returns)."""
-    if isinstance(value, tuple):
-        for v in value:
-            yield from leaves(v)
-    else:
-        yield value
+    """The Values/Consts in a nested container (what a function returns)."""
+    return flatten(value)[0]
 
 
 def walk(ops):
@@ -151,9 +148,17 @@ def print_func(func):
     show = _Names()
     lines = ["func %s(%s):" % (func.name, ", ".join(show(p) for p in func.params))]
     _print_ops(func.body.ops, lines, "  ", show)
-    outs = ", ".join(show(o) for o in func.outputs)
-    lines.append("  return " + ("(%s)" % outs if func.tuple_output and len(func.outputs) == 1 else outs))
+    lines.append("  return " + _show_tree(func.output_tree, [show(o) for o in func.outputs]))
     return "\n".join(lines)
+
+
+def _show_tree(tree, texts):
+    if tree.n_leaves != len(texts):         # after differentiation: outputs, then gradients
+        return ", ".join(texts)
+    text = tree.describe()
+    for t in texts:
+        text = text.replace("*", t, 1)
+    return text
 
 
 class _Names:

@@ -24,6 +24,7 @@ from .frontend import closure_vars, parse_function
 from .control import ControlFlow, SymbolicRange
 from .python_calls import SPECIAL_CALLS, LocalFunction, _has_values, _known_true, _P  # noqa: F401
 from .prims import Prim, is_literal, lookup
+from .trees import flatten
 
 g = gastutil.nodes
 
@@ -502,18 +503,18 @@ class Lowerer(ControlFlow):
 
     def bprop_call(self, cell, args, kwargs, node):
         """A Cell with a ``bprop`` method: its construct runs as usual; its gradient is bprop's."""
-        from .control import CUSTOM, leaves
+        from .control import CUSTOM
         if kwargs:
             raise self.error(node, "call a Cell that has a bprop with positional arguments only")
         with self.ctx.region() as ops:
             result = self.inline(type(cell).construct, [cell] + list(args), {}, node)
-        flat, rebuild = leaves(result)
+        flat, tree = flatten(result)
         results = [ir.Value() for _ in flat]
         op = ir.Op(CUSTOM, [self.operand(a, node) for a in args], None, self.loc(node), self.role,
                    blocks=[ir.Block(ops, [], [self.operand(f, node) for f in flat])], results=results)
-        op.attrs["bprop"] = (cell, isinstance(result, tuple))
+        op.attrs["bprop"] = (cell, tree)
         self.ctx.ops.append(op)
-        return rebuild(results)
+        return tree.unflatten(results)
 
     def run_now(self, func, args, kwargs, node):
         try:

@@ -10,14 +10,22 @@ import time
 
 
 from ..errors import SourceError
-from . import codegen, ir, names
+import numpy as np
+
+from . import codegen, gastutil, ir, names
 from .fence import check_function
 from .cache import array_paths
 from .frontend import parse_function
 from .lower import Context, Lowerer
 from .passes import optimize
+from .prims import is_literal
+from .trees import flatten, map_leaves
 from .reverse import differentiate
 from .verify import verify
+
+# Primitives whose result is a boolean: differentiating it is a mistake, not a zero gradient.
+BOOLEAN_PRIMS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+                 "logical_and", "logical_or", "logical_not"}
 
 ARRAY = "<array>"       # an argument that is an array at run time
 SCALAR = "<scalar>"     # an argument that is a number at run time (shape (): no broadcasting)
@@ -89,11 +97,39 @@ def lower(fn, self_obj, args, kwargs=None):
         result = lowerer.bprop_call(self_obj, call_args[1:], kwargs or {}, src.node)
     else:
         result = lowerer.run()
-    outputs = list(result) if isinstance(result, tuple) else [result]
-    outputs = [lowerer.operand(o, src.node) if not isinstance(o, ir.Value) else o for o in outputs]
-    func = ir.Func(src.qualname, params, ir.Block(ctx.ops), outputs, isinstance(result, tuple))
+    leaves, tree = flatten(result)
+    outputs = [o if isinstance(o, ir.Value) else ir.Const(o) for o in leaves]
+    func = ir.Func(src.qualname, params, ir.Block(ctx.ops), outputs, tree)
     func.scalar_params = scalars
     return func, ctx, src
+
+
+def check_outputs(func, seeded, src):
+    """What a gradient differentiates must be a number or an array: refuse None, strings,
+    booleans (a comparison) and other objects, at the function's return."""
+    for i in seeded:
+        out = func.outputs[i]
+        what = None
+        if isinstance(out, ir.Const):
+            value = out.value
+            if value is None:
+                what = "None"
+            elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, complex, np.number)):
+                what = "a %s (%r)" % (type(value).__name__, value) if is_literal(value) else "a %s" % type(value).__name__
+        elif out.op is not None and out.op.prim.name in BOOLEAN_PRIMS:
+            what = "a boolean (the result of `%s`)" % out.op.prim.name
+        if what is None:
+            continue
+        returns = sorted((n for n in gastutil.walk_function(src.node) if isinstance(n, gastutil.nodes.Return)),
+                         key=lambda n: (n.lineno, n.col_offset))
+        if returns:
+            where, how = src.loc(returns[-1]), ""
+        else:
+            where, how = src.loc(src.node), " (it has no `return`)"
+        part = "" if func.output_tree.is_leaf else " part of its result"
+        raise SourceError("%s returns %s%s; only numbers and arrays%s can be differentiated"
+                          % (src.qualname, what, how, part), where,
+                          hint="return the value to differentiate (a loss), e.g. `return np.sum(...)`")
 
 
 def compile_request(fn, self_obj, args, weights, request, kwargs=None):
@@ -124,7 +160,8 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
 
     wrt = [arg_params[_array_index(args, i)] for i in request.positions]
     wrt += [ctx.inputs[id(w)][1] for w in weights]
-    seeded = [0] if request.has_aux else None
+    seeded = _seeded(func, request)
+    check_outputs(func, seeded, src)
     adj = differentiate(func, wrt, request.sens, seeded)
     n_out = len(func.outputs)
     outputs, grads = adj.outputs[:n_out], adj.outputs[n_out:]
@@ -137,11 +174,9 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
         if kind == "dw":
             return grads[n_pos + i]
         if kind == "out":
-            if i is None:
-                return tuple(outputs) if func.tuple_output else outputs[0]
-            return outputs[i]
+            return func.output_tree.unflatten(outputs)
         if kind == "aux":
-            return tuple(outputs[1:])
+            return tuple(func.output_tree.unflatten(outputs)[1:])
         raise AssertionError(leaf)
 
     returns = _map_layout(request.layout, resolve)
@@ -160,7 +195,18 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
                         time.perf_counter() - start, src.qualname)
     compiled.refs = refs
     compiled.func, compiled.returns = adj, returns   # for inlining into a higher-order gradient
+    compiled.output_tree = func.output_tree
     return compiled
+
+
+def _seeded(func, request):
+    """The indices of the outputs to differentiate: all, or with has_aux the first element's."""
+    if not request.has_aux:
+        return list(range(len(func.outputs)))
+    tree = func.output_tree
+    if tree.kind not in (tuple, list) or not tree.children:
+        raise SourceError("%s must return a tuple (loss, aux...) when has_aux=True" % func.name)
+    return list(range(tree.children[0].n_leaves))
 
 
 def _checker():
@@ -186,12 +232,5 @@ def _map_layout(layout, fn):
 def _relink(returns, adj):
     """After optimization, returned Values may have been replaced; follow adj.outputs."""
     it = iter(adj.outputs)
-
-    def walk(v):
-        if isinstance(v, tuple):
-            return tuple(walk(x) for x in v)
-        if isinstance(v, ir.Value):
-            return next(it)
-        return ir.Const(v) if not isinstance(v, ir.Const) else v
-
-    return walk(returns)
+    return map_leaves(lambda v: next(it) if isinstance(v, ir.Value) else
+                      v if isinstance(v, ir.Const) else ir.Const(v), returns)

@@ -77,7 +77,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
     the outputs to differentiate (default: all, their gradients summed).
     """
     seeded = list(range(len(func.outputs))) if seeded is None else list(seeded)
-    tuple_sens = func.tuple_output and len(seeded) > 1
+    tuple_sens = len(seeded) > 1          # the sens is then a flat tuple, one per seeded output
     ctx = Context()
     ctx.ops = list(func.body.ops)
     ctx.forward_ops = func.body.ops
@@ -91,12 +91,12 @@ def differentiate(func, wrt, sens=False, seeded=None):
     if sens:
         dout = ir.Value("sens")
         params.append(dout)
-    for i in seeded:
+    for j, i in enumerate(seeded):
         out = func.outputs[i]
         if out not in active:
             continue
         if sens:
-            seed = dout if not tuple_sens else _tuple_item(ctx, dout, i, seed_loc)
+            seed = dout if not tuple_sens else _tuple_item(ctx, dout, j, seed_loc)
             seed = ctx.emit(_P().check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
         elif shapes.is_scalar(out):
             seed = 1.0        # the output is a number: no ones array is needed
@@ -122,7 +122,6 @@ def differentiate(func, wrt, sens=False, seeded=None):
 
     result = ir.Func(func.name + "_grad", params, ir.Block(ctx.ops), list(func.outputs) + grads)
     result.scalar_params = set(func.scalar_params)
-    result.tuple_output = func.tuple_output
     return result
 
 

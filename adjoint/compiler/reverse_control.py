@@ -260,14 +260,13 @@ def _reverse_bprop(ctx, op, adjoints, active):
     dres = _results_adjoints(op, adjoints, active, op.results)
     if all(d is None for d in dres):
         return
-    cell, tuple_output = op.attrs["bprop"]
+    cell, tree = op.attrs["bprop"]
     bprop = type(cell).bprop
     for k, d in enumerate(dres):
         if d is None:
             dres[k] = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
     inputs = [a if isinstance(a, ir.Value) else a.value for a in op.args]
-    out = tuple(op.results) if tuple_output else op.results[0]
-    dout = tuple(dres) if tuple_output else dres[0]
+    out, dout = tree.unflatten(op.results), tree.unflatten(dres)
     params = list(inspect.signature(bprop).parameters)
     if len(params) != len(inputs) + 3:
         raise SourceError("%s.bprop must take (self, %s, out, dout)" % (

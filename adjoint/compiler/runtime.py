@@ -98,11 +98,14 @@ def reduced_size(x, axis=None):
     return n
 
 
-def extreme_grad(g, x, out, axis=None, keepdims=False):
-    """Gradient of max/min: shared equally among the elements that reach the extreme."""
-    mask = np.asarray(x) == unreduce(out, x, axis, keepdims)
-    count = np.sum(mask, axis=axis, keepdims=True)
-    return mask * (unreduce(g, x, axis, keepdims) / unreduce(count, x, axis, True))
+def extreme_weights(x, out, axis=None, keepdims=False):
+    """How the gradient of max/min is shared: equally among the elements that reach the
+    extreme (1/count there, 0 elsewhere), in x's float dtype."""
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    mask = (x == unreduce(out, x, axis, keepdims)).astype(dtype)
+    return mask / mask.sum(axis=axis, keepdims=True)
 
 
 def tie_mask(x, y, out):
@@ -190,15 +193,40 @@ def getitem_grad(g, x, *index):
     return out
 
 
-def split_like(g, xs, axis=0):
-    """Cut the gradient of ``np.concatenate(xs, axis)`` into one piece per input."""
-    sizes = np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
-    return tuple(np.split(g, sizes, axis=axis))
+def _along(ndim, axis, index):
+    """An index that picks ``index`` along ``axis`` (and everything along the other axes)."""
+    return (slice(None),) * (axis % ndim) + (index,)
 
 
-def unstack(g, axis=0):
-    """One gradient per input of ``np.stack``."""
-    return tuple(np.moveaxis(g, axis, 0))
+def index_along(g, i, axis=0):
+    """``g``'s i-th slice along ``axis`` (a view): the gradient of one input of np.stack."""
+    return g[_along(np.ndim(g), axis, i)]
+
+
+def put_along(g, x, i, axis=0):
+    """Zeros shaped like ``x`` (only its shape is used) with ``g`` as the i-th slice along axis."""
+    shape = _shape(x)
+    out = np.zeros(shape, dtype=np.result_type(g))
+    out[_along(len(shape), axis, i)] = g
+    return out
+
+
+def _concat_piece(axis, k, xs):
+    sizes = [_shape(x)[axis] for x in xs]
+    start = sum(sizes[:k])
+    return _along(len(_shape(xs[k])), axis, slice(start, start + sizes[k]))
+
+
+def concat_part(g, k, axis, *xs):
+    """The part of ``g`` (the gradient of np.concatenate(xs, axis)) that belongs to xs[k]."""
+    return g[_concat_piece(axis, k, xs)]
+
+
+def concat_part_grad(g, whole, k, axis, *xs):
+    """Zeros shaped like ``whole`` with ``g`` in the place of xs[k] (the adjoint of concat_part)."""
+    out = np.zeros(_shape(whole), dtype=np.result_type(g))
+    out[_concat_piece(axis, k, xs)] = g
+    return out
 
 
 def concat(*xs, axis=0):

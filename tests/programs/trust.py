@@ -158,3 +158,68 @@ class GradNet(nn.Cell):
     def construct(self, x, y):
         gx, gy = self.grad_op(self.net)(x, y)
         return gx
+
+
+def max_of_squares(x):
+    return np.max(x * x)
+
+
+_grad_max = adjoint.grad(max_of_squares)
+
+
+def max_hvp(x):
+    return np.sum(_grad_max(x) * x)
+
+
+def stacked(x):
+    return np.sum(np.stack([x, x * x], axis=1) ** 3)
+
+
+def concatenated(x):
+    return np.sum(np.concatenate([x, x[1:] * x[:-1], np.sin(x)]) ** 3)
+
+
+_grad_stacked = adjoint.grad(stacked)
+_grad_concatenated = adjoint.grad(concatenated)
+
+
+def stacked_hvp(x):
+    return np.sum(_grad_stacked(x) * x)
+
+
+def concatenated_hvp(x):
+    return np.sum(_grad_concatenated(x) * np.cos(x))
+
+
+def numpy_keepdims(x):
+    return np.sum(x.mean(axis=0, keepdims=True) * x)
+
+
+def branch_on_dtype(x):
+    if x.dtype == np.float32:
+        return np.sum(x * 2.0)
+    return np.sum(x * 3.0)
+
+
+def returns_dict(x):
+    return {"a": np.sum(x), "b": np.sum(x * x)}
+
+
+def returns_nested(x):
+    return np.sum(x), (x * 2.0, [np.sin(x)])
+
+
+def returns_none(x):
+    y = np.sum(x)
+
+
+def returns_str(x):
+    return "hello"
+
+
+def returns_bool(x):
+    return np.sum(x) > 0
+
+
+def returns_pair(x):
+    return x * 2, np.sum(x)

@@ -17,7 +17,7 @@ BINARY = {"add", "sub", "mul", "truediv", "power", "maximum", "minimum", "less",
           "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
           "floor_divide", "mod"}
 LIKE_ARG = {"unbroadcast": 1, "broadcast_like": 1, "unreduce": 1, "getitem_grad": 1, "matmul_dx": 1,
-            "matmul_dy": 2, "extreme_grad": 1, "ones_like": 0, "zeros_like": 0, "check_sens": 1,
+            "matmul_dy": 2, "extreme_weights": 0, "ones_like": 0, "zeros_like": 0, "check_sens": 1,
             "tie_mask": 2}
 
 
@@ -86,4 +86,4 @@ IS_SHAPE = {"shape", "shape_of"}
 
 # Argument positions where a runtime helper reads only the shape of an array.
 SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "reduced_size": (0,),
-              "check_sens": (1,), "getitem_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}
+              "check_sens": (1,), "getitem_grad": (1,), "put_along": (1,), "concat_part_grad": (1,), "matmul_dx": (1,), "matmul_dy": (2,)}

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import runtime as rt
 from ..prims import Prim, alias, nondiff
-from ..runtime import unreduce, reduced_size, extreme_grad
+from ..runtime import unreduce, reduced_size, extreme_weights
 
 sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum")
 mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean")
@@ -14,9 +14,8 @@ argmin = Prim("argmin", np.argmin, "x, axis=None", emit="np.argmin")
 
 unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",))
 reduced_size_p = Prim("reduced_size", rt.reduced_size, "x, axis=None")
-extreme_grad_p = Prim("extreme_grad", rt.extreme_grad, "g, x, out, axis=None, keepdims=False",
-                      diff=("g",))
-nondiff(argmax, argmin, reduced_size_p)
+extreme_weights_p = Prim("extreme_weights", rt.extreme_weights, "x, out, axis=None, keepdims=False")
+nondiff(argmax, argmin, reduced_size_p, extreme_weights_p)
 
 
 @sum.vjp
@@ -31,12 +30,12 @@ def _(x, axis, keepdims, out, dout):
 
 @amax.vjp
 def _(x, axis, keepdims, out, dout):
-    return extreme_grad(dout, x, out, axis, keepdims)
+    return extreme_weights(x, out, axis, keepdims) * unreduce(dout, x, axis, keepdims)
 
 
 @amin.vjp
 def _(x, axis, keepdims, out, dout):
-    return extreme_grad(dout, x, out, axis, keepdims)
+    return extreme_weights(x, out, axis, keepdims) * unreduce(dout, x, axis, keepdims)
 
 
 @unreduce_p.vjp

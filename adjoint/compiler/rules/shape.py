@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import runtime as rt
 from ..prims import Prim, alias, nondiff
-from ..runtime import unbroadcast, broadcast_like, inv_perm, split_like, unstack
+from ..runtime import unbroadcast, broadcast_like, inv_perm, index_along, put_along, concat_part, concat_part_grad
 
 shape = Prim("shape", np.shape, attr="shape")
 ndim = Prim("ndim", np.ndim, attr="ndim")
@@ -29,8 +29,10 @@ astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype"
 copy = Prim("copy", np.copy, emit="np.copy")
 unbroadcast_p = Prim("unbroadcast", rt.unbroadcast, "g, x", diff=("g",))
 broadcast_like_p = Prim("broadcast_like", rt.broadcast_like, "g, x", diff=("g",))
-split_like_p = Prim("split_like", rt.split_like, "g, xs, axis=0", diff=("g",))
-unstack_p = Prim("unstack", rt.unstack, "g, axis=0", diff=("g",))
+index_along_p = Prim("index_along", rt.index_along, "g, i, axis=0", diff=("g",))
+put_along_p = Prim("put_along", rt.put_along, "g, x, i, axis=0", diff=("g",))
+concat_part_p = Prim("concat_part", rt.concat_part, "g, k, axis, *xs", diff=("g",))
+concat_part_grad_p = Prim("concat_part_grad", rt.concat_part_grad, "g, whole, k, axis, *xs", diff=("g",))
 cast_like = Prim("cast_like", rt.cast_like, "g, x", diff=("g",))
 identity = Prim("identity", rt.identity)
 
@@ -67,12 +69,12 @@ def _(x, shape_, out, dout):
 
 @concat.vjp
 def _(*xs, axis, out, dout):
-    return split_like(dout, xs, axis)
+    return tuple([concat_part(dout, k, axis, *xs) for k in range(len(xs))])
 
 
 @stack.vjp
 def _(*xs, axis, out, dout):
-    return unstack(dout, axis)
+    return tuple([index_along(dout, k, axis) for k in range(len(xs))])
 
 
 @astype.vjp
@@ -100,14 +102,24 @@ def _(g, x, out, dout):
     return unbroadcast(dout, g)
 
 
-@split_like_p.vjp
-def _(g, xs, axis, out, dout):
-    return rt.concat(*dout, axis=axis)
+@index_along_p.vjp
+def _(g, i, axis, out, dout):
+    return put_along(dout, g, i, axis)
 
 
-@unstack_p.vjp
-def _(g, axis, out, dout):
-    return rt.stack(*dout, axis=axis)
+@put_along_p.vjp
+def _(g, x, i, axis, out, dout):
+    return index_along(dout, i, axis)
+
+
+@concat_part_p.vjp
+def _(g, k, axis, *xs, out, dout):
+    return concat_part_grad(dout, g, k, axis, *xs)
+
+
+@concat_part_grad_p.vjp
+def _(g, whole, k, axis, *xs, out, dout):
+    return concat_part(dout, k, axis, *xs)
 
 
 @cast_like.vjp
