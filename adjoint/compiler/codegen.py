@@ -42,15 +42,16 @@ class Generated:
         return self.fn
 
 
-def generate(func, name, returns, header=""):
+def generate(func, name, returns, header="", checks=False):
     """Source for ``func`` as a Python function ``name`` returning the nested tuple ``returns``
-    (of Values and Consts)."""
-    return _Emitter(func, name, returns, header).emit()
+    (of Values and Consts); with ``checks``, it verifies its own invariants as it runs."""
+    return _Emitter(func, name, returns, header, checks).emit()
 
 
 class _Emitter(Plan):
-    def __init__(self, func, name, returns, header):
+    def __init__(self, func, name, returns, header, checks=False):
         self.func, self.name, self.returns, self.header = func, name, returns, header
+        self.checks = checks
         self.namer = Namer()
         self.names = {}
         self.inline = {}
@@ -168,6 +169,12 @@ class _Emitter(Plan):
         self.plan()
         self.lines = []
         self.plan_frees()
+        if self.checks:
+            self.frees = {}             # every value stays readable for the checks
+            self.visible = set(self.func.params)
+            self.imports.update(("adjoint.compiler.checks", n) for n in
+                                ("check_adjoint", "check_value", "float_kind"))
+            self.line(1, "_fkind = float_kind(%s)" % ", ".join(self.names[p] for p in self.func.params))
         self.block(self.func.body.ops, 1)
         ret = self.returns_expr(self.returns)
         self.line(1, gastutil.to_source(g.Return(value=ret)).rstrip("\n"))
@@ -245,7 +252,24 @@ class _Emitter(Plan):
                                              op=g.Add(), value=self.arg(op.args[1])), op.loc)
             else:
                 self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
+            if self.checks:
+                self.emit_checks(op, depth)
             self.free_after(op, ops, depth)
+
+    def emit_checks(self, op, depth):
+        """(ADJOINT_CHECK) float32 stays float32; a gradient has its value's shape and dtype
+        (when that value is still readable here: an argument or a top-level value)."""
+        where = repr(op.loc.short() if op.loc is not None else "?")
+        for r in op.results:
+            if r not in self.names or op.prim.name in ("new_list", "tape_push"):
+                continue
+            name = self.name_of(r)
+            self.line(depth, "check_value(%s, _fkind, %r, %s)" % (name, name, where))
+            primal = r.adjoint_of
+            if primal is not None and primal in self.visible and primal in self.names:
+                self.line(depth, "check_adjoint(%s, %s, %r, %s)" % (name, self.name_of(primal), name, where))
+        if depth == 1:
+            self.visible.update(op.results)
 
     def free_after(self, op, ops, depth):
         values = self.frees.get(op)
@@ -375,9 +399,9 @@ def _same(a, b):
         return False
 
 
-def build(func, name, returns, header=""):
+def build(func, name, returns, header="", checks=False):
     """Generate, name a file for, and compile ``func``; returns a compiled ``Generated``."""
-    source, locs, extra = generate(func, name, returns, header)
+    source, locs, extra = generate(func, name, returns, header, checks)
     namespace = {"np": np}
     namespace.update(extra)
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]

@@ -41,8 +41,8 @@ class Plan:
                 self._name_structured(op)
                 self._in_place_accumulators(op)
         # Then fold temporaries into the expression that uses them, where that moves no read
-        # past a write of the same name.
-        for op in all_ops:
+        # past a write of the same name (not when checking: every value is checked on its own).
+        for op in all_ops if not self.checks else ():
             if op.prim.name == "while":
                 cond = op.blocks[0].yields[0]
                 if isinstance(cond, ir.Value) and cond.op is not None and cond.name is None \

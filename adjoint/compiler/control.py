@@ -229,7 +229,7 @@ class ControlFlow:
                 if isinstance(iterable, SymbolicRange):
                     raise self.error(node, "this loop over a range known only at run time needs "
                                      "Python state a loop can't carry (%s)" % why,
-                                     hint="loop over a constant range, or carry only Tensors and numbers")
+                                     hint="loop over a constant range, or carry only Tensors and numbers") from None
             except SourceError:
                 # e.g. self.layers[i]: fine once i is known. Unrolling reports real errors again.
                 if isinstance(iterable, SymbolicRange):
