@@ -12,7 +12,7 @@ from .api import grad, show, value_and_grad
 from .gradcheck import GradCheckError, check_grad
 from .decorate import compile
 from .errors import AdjointError, ArgumentError, GradRuntimeError, SourceError, UnsupportedError
-from .compiler.cache import cache_info, clear_cache
+from .compiler.cache import AdjointWarning, cache_info, clear_cache, set_cache_size
 from . import nn, ops
 
 __version__ = "0.1.0"
@@ -21,4 +21,4 @@ __all__ = ["Tensor", "Parameter", "ParameterTuple", "dtype", "grad", "value_and_
            "check_grad", "GradCheckError",
            "nn", "ops",
            "AdjointError", "ArgumentError", "GradRuntimeError", "SourceError", "UnsupportedError",
-           "cache_info", "clear_cache"]
+           "cache_info", "clear_cache", "set_cache_size", "AdjointWarning"]

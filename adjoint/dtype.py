@@ -71,3 +71,11 @@ def to_numpy(dtype):
     if isinstance(dtype, DType):
         return dtype.np_dtype
     return np.dtype(dtype)
+
+
+def _register():
+    from .compiler import hooks
+    hooks.register_dtype_conversion(to_numpy)
+
+
+_register()

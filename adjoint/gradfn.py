@@ -6,14 +6,17 @@ gives them. ``.source`` and ``.ir`` show the generated code.
 """
 import inspect
 import types
+import warnings
 
 import numpy as np
 
-from .compiler import cache
+from .compiler import cache, hooks
+from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
+from .compiler.sources import CALL, Source, snapshot
 from .compiler.trees import flatten, map_leaves
 from .errors import AdjointError, ArgumentError, GradRuntimeError
-from .tensor import STRUCTURE, Parameter, Tensor, unwrap
+from .tensor import Parameter, Tensor, unwrap
 
 _SCALARS = (float, int, complex)
 _RUNTIME_KINDS = ("T", "A", "S")       # argument kinds that are values at run time
@@ -37,18 +40,24 @@ def _kind(a):
 
 
 class _Entry:
-    """A compiled adjoint bound to one target: the objects it reads, and call stubs."""
+    """A compiled adjoint bound to one target: where it reads its inputs, the guards checked
+    at every call, and call stubs."""
 
-    __slots__ = ("epoch", "compiled", "inputs", "refs", "pattern", "weights", "_stubs")
+    __slots__ = ("epoch", "compiled", "fn", "self_obj", "pattern", "weights", "call_guards", "_stubs")
 
-    def __init__(self, epoch, compiled, inputs, refs, pattern, weights):
-        self.epoch, self.compiled, self.inputs, self.refs = epoch, compiled, inputs, refs
+    def __init__(self, epoch, compiled, fn, self_obj, pattern, weights):
+        self.epoch, self.compiled, self.fn, self.self_obj = epoch, compiled, fn, self_obj
         self.pattern, self.weights, self._stubs = pattern, weights, {}
+        self.call_guards = [g for g in compiled.guards if g.tier == CALL]
+
+    def valid(self):
+        """Nothing changed since this entry was made: no Cell, and no value a guard checks."""
+        return self.epoch == EPOCH[0] and all(g.holds(self.fn, self.self_obj) for g in self.call_guards)
 
     def stub(self, args, sens):
         """The call path for calls like this one (same argument types and constants, nothing
-        changed since): generated once, it unwraps, calls and wraps with no loops or look-ups,
-        and returns _MISS for any other call."""
+        changed since): generated once, it checks the guards, unwraps, calls and wraps with no
+        loops or look-ups, and returns _MISS for any other call."""
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
@@ -99,7 +108,7 @@ class GradFunction:
         fast = _fast_table(self.target)
         key = (self._config, pattern)
         entry = fast.get(key)
-        if entry is not None and entry.epoch == STRUCTURE[0]:
+        if entry is not None and entry.valid():
             return entry
         entry = self._slow_entry(args, pattern)
         fast[key] = entry
@@ -110,21 +119,17 @@ class GradFunction:
         paths = cache.array_paths(self.self_obj)
         weight_keys = tuple(("path", paths[id(w)]) if id(w) in paths else ("id", id(w))
                             for w in self.weights)
-        request = self._request(args)
-        # The function object itself: a redefined class or function, or another closure of
-        # the same code, compiles again.
-        code_key = self.fn
-        key = (code_key, request.key(), pattern, weight_keys,
+        request = self.request(args)
+        # By code, not function object: the closures one def makes share compiled versions
+        # (each version's guards check what it read from the closure).
+        key = (self.fn.__code__, id(self.fn.__globals__), request.key(), pattern, weight_keys,
                cache.structure(self.self_obj) if self.self_obj is not None else None)
-        compiled = cache.lookup(key)
+        compiled, reason = cache.find(key, self.fn, self.self_obj)
         if compiled is None:
             marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
             compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
-            compiled.input_refs = [("path", paths[id(o)]) if id(o) in paths else ref
-                                   for o, ref in zip(compiled.inputs, compiled.refs)]
-            cache.store(key, compiled)
-        inputs = [cache.resolve(self.self_obj, ref) for ref in compiled.input_refs]
-        return _Entry(STRUCTURE[0], compiled, inputs, compiled.input_refs, pattern, self.weights)
+            cache.store(key, compiled, reason)
+        return _Entry(EPOCH[0], compiled, self.fn, self.self_obj, pattern, self.weights)
 
     def _check_arity(self, args):
         sig = inspect.signature(self.fn)
@@ -134,7 +139,8 @@ class GradFunction:
         except TypeError:
             raise ArgumentError(_arity_message(self.fn, sig, len(bound_args))) from None
 
-    def _request(self, args):
+    def request(self, args):
+        """The Request (what to differentiate, how to lay it out) for a call with ``args``."""
         positions, layout = self.layout_fn(len(args), len(self.weights), self.single_weight)
         for p in positions:
             if p >= len(args):
@@ -144,6 +150,7 @@ class GradFunction:
                 raise ArgumentError("%s differentiates argument %d of %s, which must be a Tensor, "
                                     "an array or a number; got %s %r"
                                     % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
+            _warn_if_integer(self, p, args[p])
         return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize)
 
     # -- inspection -------------------------------------------------------------------------
@@ -176,6 +183,28 @@ class GradFunction:
     def ir(self):
         """The SSA IR, printed, before and after differentiation."""
         return self.compiled().ir
+
+
+_WARNED_INTEGER = set()
+
+
+def _warn_if_integer(gradfn, p, arg):
+    """MindSpore casts the gradient of an integer input to its integer dtype (truncating it);
+    adjoint does too, but NumPy users (JAX and autograd raise or give floats) hear it once."""
+    if isinstance(arg, np.ndarray) and arg.dtype.kind in "iub":
+        what, dtype = "an integer array", arg.dtype
+    elif type(arg) in (int, bool) or (isinstance(arg, np.generic) and arg.dtype.kind in "iub"):
+        what, dtype = "an integer", type(arg).__name__
+    else:
+        return
+    key = (gradfn.fn.__code__, p)
+    if key in _WARNED_INTEGER:
+        return
+    _WARNED_INTEGER.add(key)
+    warnings.warn("%s differentiates argument %d of %s, %s: as in MindSpore, its gradient is "
+                  "computed as if it were real and then cast to %s (truncated); pass floats for "
+                  "float gradients" % (gradfn.api, p, gradfn.fn.__qualname__, what, dtype),
+                  cache.AdjointWarning, stacklevel=4)
 
 
 def _arity_message(fn, sig, given):
@@ -255,9 +284,9 @@ def _make_stub(entry, types, args, sens):
     """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
-    env = {"_S": STRUCTURE, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
+    env = {"_S": EPOCH, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
            "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
-           "_COMPILED": entry.compiled, "_US": _sens_for, "_R": cache.resolve, "_unwrap": unwrap}
+           "_COMPILED": entry.compiled, "_US": _sens_for, "_unwrap": unwrap, "_snap": snapshot}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
     for i, t in enumerate(types):
         env["_t%d" % i] = t
@@ -268,13 +297,24 @@ def _make_stub(entry, types, args, sens):
         else:                       # a constant the code was compiled for
             env["_k%d" % i] = args[i]
             checks.append("not (a%d is _k%d or a%d == _k%d)" % (i, i, i, i))
-    for j, (obj, ref) in enumerate(zip(entry.inputs, entry.refs)):
-        env["_i%d" % j] = obj
-        if ref[0] in ("global", "closure"):       # read again at every call
-            env["_ref%d" % j] = ref
-            call.append("_unwrap(_R(None, _ref%d))" % j)
+    guards = []
+    for j, g in enumerate(entry.call_guards):
+        read = _read_code(g.source, entry, env)
+        env["_e%d" % j] = g.expected
+        if g.mode == "is":
+            guards.append("%s is not _e%d" % (read, j))
+        elif g.mode == "==":
+            env["_ty%d" % j] = type(g.expected)
+            guards.append("type(_v) is not _ty%d or _v != _e%d" % (j, j))
+            guards[-1] = ("(_v := %s, " % read) + guards[-1] + ")[1]"
         else:
-            call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
+            guards.append("_snap(%s) != _e%d" % (read, j))
+    for j, (source, tier) in enumerate(entry.compiled.input_sources):
+        if tier == CALL:            # read again at every call
+            call.append("_unwrap(%s)" % _read_code(source, entry, env))
+            continue
+        obj = env["_i%d" % j] = source.read(entry.fn, entry.self_obj)
+        call.append("_i%d._data" % j if isinstance(obj, Tensor) else "_i%d" % j)
     for j, w in enumerate(entry.weights):
         env["_dt%d" % j] = w._data.dtype
     tensors = "T" in entry.pattern or bool(entry.weights)
@@ -303,17 +343,47 @@ def _make_stub(entry, types, args, sens):
         lines.append("    %s, = args[:%d]" % (", ".join(names), n))
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
+    if guards:                      # what compilation read from outside still holds
+        lines += ["    try:",
+                  "        if %s:" % " or ".join(guards),
+                  "            return _MISS",
+                  "    except Exception:",
+                  "        return _MISS"]
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     lines += ["    try:",
               "        r = _FN(%s)" % ", ".join(call),
-              "    except _AE:",
+              "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python
               "        raise",
               "    except Exception as exc:",
               "        raise _RE(exc, _COMPILED) from exc",
               "    return " + wrap(entry.compiled.layout, "r")]
     exec("\n".join(lines), env)
     return env["stub"]
+
+
+def _read_code(source, entry, env):
+    """Python for reading ``source`` again in a stub (its fixed objects put in ``env``)."""
+    name = "_r%d" % len(env)
+    kind = source.root[0]
+    if kind == "global_in":
+        env[name] = source.root[1]
+        text = "%s[%r]" % (name, source.root[2])
+    elif kind in ("closure", "cell"):
+        env[name] = entry.fn.__closure__[source.root[1]] if kind == "closure" else source.root[1]
+        text = name + ".cell_contents"
+    else:
+        env[name] = Source(source.root).read(entry.fn, entry.self_obj)
+        text = name
+    for k, (step, key) in enumerate(source.steps):
+        if step == "attr":
+            text = "%s.%s" % (text, key) if key.isidentifier() else "getattr(%s, %r)" % (text, key)
+        elif type(key) in (int, str):
+            text = "%s[%r]" % (text, key)
+        else:
+            env["%s_%d" % (name, k)] = key
+            text = "%s[%s_%d]" % (text, name, k)
+    return text
 
 
 def _tensor(array):
@@ -352,3 +422,6 @@ def _runtime_error(exc, compiled):
     return GradRuntimeError("%s:%d: %s: %s\n    %s\n(in the gradient of %s; generated code: %s)"
                             % (loc.file, loc.line, type(exc).__name__, exc, loc.text.strip(),
                                compiled.qualname, compiled.generated.filename))
+
+
+hooks.register_gradient_function(GradFunction)

@@ -7,14 +7,9 @@ when a ``construct`` calls ``x.sum()`` or ``x @ w``.
 import numpy as np
 
 from . import dtype as mstype
+from .compiler import hooks
 from .compiler import rules as P
-
-# Bumped whenever something the compiled code depends on changes (see compiler/cache.py).
-STRUCTURE = [0]
-
-
-def structure_changed():
-    STRUCTURE[0] += 1
+from .compiler.hooks import structure_changed, unwrap, unwrap_args, wrap_result  # noqa: F401
 
 
 def _default_dtype(data):
@@ -322,37 +317,10 @@ def _scalar_text(arr):
     return str(v)
 
 
-def unwrap(value):
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, (tuple, list)) and any(isinstance(v, Tensor) for v in value):
-        return type(value)(unwrap(v) for v in value) if type(value) in (tuple, list) else tuple(unwrap(v) for v in value)
-    return value
+def _tensor_of(array):
+    t = Tensor.__new__(Tensor)
+    object.__setattr__(t, "_data", array)
+    return t
 
 
-def unwrap_args(args, kwargs):
-    """Unwrap Tensors (also inside tuples/lists); say whether there were any."""
-    wrapped = False
-    out = []
-    for a in args:
-        u = unwrap(a)
-        wrapped = wrapped or u is not a
-        out.append(u)
-    if kwargs:
-        kw = {}
-        for k, a in kwargs.items():
-            u = unwrap(a)
-            wrapped = wrapped or u is not a
-            kw[k] = u
-        kwargs = kw
-    return wrapped, out, kwargs
-
-
-def wrap_result(value):
-    if isinstance(value, np.ndarray):
-        return Tensor(value)
-    if isinstance(value, np.generic) and not isinstance(value, np.dtype):
-        return Tensor(np.asarray(value))
-    if isinstance(value, tuple) and any(isinstance(v, (np.ndarray, np.generic)) for v in value):
-        return tuple(wrap_result(v) for v in value)
-    return value
+hooks.register_array_type(Tensor, lambda t: t._data, _tensor_of)

@@ -13,6 +13,10 @@ import adjoint.ops as ops
 from adjoint import Tensor
 from fd import numeric_grad
 
+# Each spec wraps its function in a new closure: compiling again each time is right, and so is
+# adjoint's warning that one code keeps recompiling.
+pytestmark = pytest.mark.filterwarnings("ignore::adjoint.AdjointWarning")
+
 BROADCAST_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (3,)), ((2, 3, 4), (3, 1))]
 
 

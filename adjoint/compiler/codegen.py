@@ -8,7 +8,6 @@ file name and registered with ``linecache`` so tracebacks and debuggers show it.
 import hashlib
 import linecache
 import os
-import tempfile
 
 import numpy as np
 
@@ -129,7 +128,7 @@ class _Emitter(Plan):
             index = [self.arg(a, in_subscript=True) for a in args[1:]]
             index = index[0] if len(index) == 1 else g.Tuple(elts=index, ctx=g.Load())
             return g.Subscript(value=self.arg(args[0]), slice=index, ctx=g.Load())
-        if prim.name == "call":
+        if prim.emit == "call":
             n_kw = len(op.kwnames)
             positional = [self.arg(a) for a in args[1:len(args) - n_kw]]
             keywords = [g.keyword(arg=k, value=self.arg(a))
@@ -247,6 +246,11 @@ class _Emitter(Plan):
                 self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed), op.loc)
             elif name == "print":
                 self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
+            elif name == "assert":
+                msg = op.args[1]
+                self.stmt(depth, g.Assert(test=self.arg(op.args[0]),
+                                          msg=None if isinstance(msg, ir.Const) and msg.value is None
+                                          else self.arg(msg)), op.loc)
             elif op in self.in_place:
                 self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),
                                              op=g.Add(), value=self.arg(op.args[1])), op.loc)
@@ -412,9 +416,12 @@ def build(func, name, returns, header="", checks=False):
 
 
 def _write(name, digest, source):
-    """Generated source lives in a real file, so debuggers and tracebacks can open it."""
-    folder = os.path.join(tempfile.gettempdir(), "adjoint-generated")
-    path = os.path.join(folder, "%s_%s.py" % (name, digest))
+    """Generated source lives in memory, registered with linecache under this name, so
+    tracebacks and debuggers show it; it is written to a file only in $ADJOINT_GENERATED_DIR."""
+    folder = os.environ.get("ADJOINT_GENERATED_DIR")
+    if not folder:
+        return "<adjoint-generated %s_%s>" % (name, digest)
+    path = os.path.join(os.path.abspath(folder), "%s_%s.py" % (name, digest))
     try:
         if not os.path.exists(path):
             os.makedirs(folder, exist_ok=True)
@@ -423,5 +430,5 @@ def _write(name, digest, source):
                 fh.write(source)
             os.replace(tmp, path)
     except OSError:
-        return "<adjoint %s>" % name
+        return "<adjoint-generated %s_%s>" % (name, digest)
     return path

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import SourceError
 from . import ir
+from .sources import Guard
 from .trees import map_leaves
 
 
@@ -20,7 +21,7 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
     marks = [ARRAY if isinstance(a, ir.Value) else a for a in args]
     examples = [np.zeros(1) if m is ARRAY else m for m in marks]
     try:
-        request = gradfn._request(examples)
+        request = gradfn.request(examples)
         compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request)
     except SourceError:
         raise
@@ -28,7 +29,13 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
         raise lowerer.error(node, "cannot compile this gradient inside compiled code: %s" % exc) from None
     func = compiled.func
     params = [a for a in args if isinstance(a, ir.Value)]
-    params += [lowerer.materialize(obj, v.name) for obj, v in zip(compiled.inputs, func.params[len(params):])]
+    # What the inner gradient reads from outside is read (and checked) by the outer code too;
+    # its roots are fixed here, since the inner function object is itself checked.
+    for obj, v, (source, tier) in zip(compiled.inputs, func.params[len(params):], compiled.input_sources):
+        params.append(lowerer.ctx.input_for(obj, v.name, source.absolute(gradfn.fn, gradfn.self_obj), tier))
+    for guard in compiled.guards:
+        lowerer.ctx.guard(Guard(guard.source.absolute(gradfn.fn, gradfn.self_obj), guard.mode,
+                                guard.expected, guard.tier))
     if gradfn.sens:
         params.append(lowerer.operand(sens, node) if not isinstance(sens, ir.Value) else sens)
     mapping = {}

@@ -12,6 +12,7 @@ constant folding, compile-time ``if`` and inlining come for free.
 """
 import builtins
 import contextlib
+import sys
 import inspect
 import operator
 import types
@@ -23,7 +24,9 @@ from . import gastutil, ir
 from .frontend import closure_vars, parse_function
 from .control import ControlFlow, SymbolicRange
 from .python_calls import SPECIAL_CALLS, LocalFunction, _has_values, _known_true, _P  # noqa: F401
+from .hooks import is_array_object, is_cell, is_gradient_function, is_gradient_maker, registry
 from .prims import Prim, is_literal, lookup
+from .sources import CALL, EPOCH, Guard, Source, guard_for, is_library_module
 from .trees import flatten
 
 g = gastutil.nodes
@@ -55,12 +58,19 @@ class BoundMethod:
 
 
 class Context:
-    """What one compilation builds: the ops, and the inputs read from Cells and globals."""
+    """What one compilation builds: the ops, the inputs read from Cells and globals (and where
+    each is read again at a call), and the guards on every other value read from outside."""
 
-    def __init__(self):
+    def __init__(self, main_fn=None, self_obj=None):
         self.ops = []
         self.inputs = {}            # id(obj) -> (obj, Value): Parameters and constant arrays
-        self.refs = {}              # id(obj) -> how to find it again: ('global', dict, name)...
+        self.input_sources = {}     # id(obj) -> (Source, tier): where each input is read again
+        self.sources = {}           # id(obj) -> (obj, Source): objects read from outside
+        self.guards = {}            # Source -> Guard
+        self.library = set()        # ids of library modules (their attributes are constants)
+        self.main_fn, self.self_obj = main_fn, self_obj
+        if self_obj is not None:
+            self.sources[id(self_obj)] = (self_obj, Source(("self",)))
         self.depth = 0
 
     @contextlib.contextmanager
@@ -86,19 +96,40 @@ class Context:
         self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
         return value
 
-    def input_for(self, obj, hint, ref=None):
+    def input_for(self, obj, hint, source=None, tier=EPOCH):
         hit = self.inputs.get(id(obj))
         if hit is None:
             hit = (obj, ir.Value(hint))
             self.inputs[id(obj)] = hit
-        if ref is not None:
-            self.refs.setdefault(id(obj), ref)
+        if source is not None:
+            self.input_sources.setdefault(id(obj), (source, tier))
         return hit[1]
 
+    def guard(self, guard):
+        self.guards.setdefault(guard.source, guard)
 
-def is_array_object(obj):
-    from ..tensor import Tensor
-    return isinstance(obj, (Tensor, np.ndarray))
+    def read(self, value, source, tier, hint):
+        """A value read from outside the function at ``source``: an array becomes an input (read
+        again at every call); anything else is guarded, and remembered as the source of what is
+        read from it. Attributes of library modules (np.exp) are constants."""
+        if is_array_object(value):
+            return self.input_for(value, hint, source, tier)
+        if isinstance(value, types.ModuleType) and is_library_module(value):
+            self.library.add(id(value))
+            self.guard(Guard(source, "is", value, tier))
+            return value
+        guard = guard_for(value, source, tier)
+        self.guard(guard)
+        if guard.mode != "==":
+            self.sources.setdefault(id(value), (value, source))
+        return value
+
+    def source_of(self, obj):
+        """Where ``obj`` was read from outside, or None (a constant, or made while compiling)."""
+        if id(obj) in self.library:
+            return None
+        hit = self.sources.get(id(obj))
+        return hit[1] if hit is not None and hit[0] is obj else None
 
 
 class Lowerer(ControlFlow):
@@ -171,10 +202,17 @@ class Lowerer(ControlFlow):
         self.assign(target, value)
 
     def stmt_Assert(self, node):
+        """As Python runs it: when the condition is known now, now (a failure raises the user's
+        AssertionError from the call); otherwise in the generated code, at every call."""
+        if sys.flags.optimize:
+            return
         test = self.expr(node.test)
-        if not isinstance(test, ir.Value) and not test:
-            msg = self.expr(node.msg) if node.msg is not None else "assertion failed"
-            raise self.error(node, "assert failed while compiling: %s" % (msg,))
+        msg = self.expr(node.msg) if node.msg is not None else None
+        if not isinstance(test, ir.Value):
+            if not test:
+                raise AssertionError(*(() if msg is None else (msg,)))
+            return
+        self.call_prim(_P().assert_, [test, msg], {}, node)
 
     def assign(self, target, value):
         if isinstance(target, g.Name):
@@ -230,10 +268,14 @@ class Lowerer(ControlFlow):
         if name in self.env:
             return self.env[name]
         if name in self.closure:
-            cell = self.fn.__closure__[self.fn.__code__.co_freevars.index(name)]
-            return self.materialize(self.closure[name], name, ("closure", cell))
+            k = self.fn.__code__.co_freevars.index(name)
+            # The called function's own cells are found again by position: each closure a def
+            # makes shares the compiled code (and is checked against it).
+            source = Source(("closure", k, name) if self.fn is self.ctx.main_fn
+                            else ("cell", self.fn.__closure__[k], name))
+            return self.ctx.read(self.closure[name], source, CALL, name)
         if name in self.globals:
-            return self.materialize(self.globals[name], name, ("global", self.globals, name))
+            return self.ctx.read(self.globals[name], Source(("global_in", self.globals, name)), CALL, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
         if name in self.loop_locals:
@@ -242,10 +284,10 @@ class Lowerer(ControlFlow):
                              hint="give it a value before the loop so the loop can carry it")
         raise self.error(node, "name `%s` is not defined" % name)
 
-    def materialize(self, obj, hint, ref=None):
-        """Arrays known now (Parameters, constant Tensors) become inputs of the function."""
+    def materialize(self, obj, hint):
+        """Arrays known now (constant Tensors made or reached while compiling) become inputs."""
         if is_array_object(obj):
-            return self.ctx.input_for(obj, hint, ref)
+            return self.ctx.input_for(obj, hint, Source(("const", obj)))
         return obj
 
     def expr_Attribute(self, node):
@@ -257,11 +299,19 @@ class Lowerer(ControlFlow):
             value = getattr(base, attr)
         except AttributeError:
             raise self.error(node, "`%s` has no attribute `%s`" % (_describe(base), attr)) from None
-        return self.materialize(value, _path_hint(node))
+        return self.read_from(base, value, lambda s: s.attr(attr), _path_hint(node))
+
+    def read_from(self, base, value, step, hint):
+        """``value`` read from the object ``base``: guarded when ``base`` came from outside.
+        A Cell counts its changes, so what is read off a Cell is checked only after one."""
+        source = self.ctx.source_of(base)
+        if source is None:
+            return self.materialize(value, hint)
+        tier = EPOCH if is_cell(base) and not isinstance(value, (list, dict, set)) else CALL
+        return self.ctx.read(value, step(source), tier, hint)
 
     def tensor_attribute(self, value, attr, node):
-        from ..tensor import Tensor
-        member = inspect.getattr_static(Tensor, attr, None)
+        member = inspect.getattr_static(registry.tensor_type, attr, None) if registry.tensor_type else None
         if isinstance(member, property):
             return self.inline(member.fget, [value], {}, node)
         if isinstance(member, types.FunctionType):
@@ -307,9 +357,12 @@ class Lowerer(ControlFlow):
         if isinstance(index, ir.Value):
             raise self.error(node, "cannot index the Python object `%s` with a Tensor" % _describe(base))
         try:
-            return self.materialize(base[index], _path_hint(node.value))
+            value = base[index]
         except (IndexError, KeyError, TypeError) as exc:
             raise self.error(node, "indexing failed while compiling: %s" % exc) from None
+        if not _hashable(index):
+            return self.materialize(value, _path_hint(node.value))
+        return self.read_from(base, value, lambda s: s.item(index), _path_hint(node.value))
 
     def expr_BinOp(self, node):
         left, right = node.left, node.right
@@ -442,12 +495,10 @@ class Lowerer(ControlFlow):
             return self.inline(func.fn, [func.self_value] + list(args), kwargs, node)
         if isinstance(func, LocalFunction):
             return func.call(args, kwargs, node)
-        from ..gradfn import GradFunction
-        from ..ops.composite import GradOperation
-        if isinstance(func, GradFunction):
+        if is_gradient_function(func):
             from .higher import inline_gradient
             return inline_gradient(self, func, args, kwargs, node)
-        if isinstance(func, GradOperation) and not _has_values(args):
+        if is_gradient_maker(func) and not _has_values(args):
             return self.run_now(func, args, kwargs, node)
         if isinstance(func, ir.Value):
             raise self.error(node, "calling a Tensor value is not supported")
@@ -470,12 +521,14 @@ class Lowerer(ControlFlow):
             return special(self, args, kwargs, node)
         if func in PURE_BUILTINS and not has_values:
             return self.run_now(func, args, kwargs, node)
-        if isinstance(getattr(func, "__self__", None), (list, dict, set)):
+        owner = getattr(func, "__self__", None)
+        if isinstance(owner, (list, dict, set)):
+            if self.ctx.source_of(owner) is not None:          # a list from outside: changed at
+                return self.opaque_call(func, args, kwargs, node, pure=False)   # every call
             return self.run_now(func, args, kwargs, node)      # xs.append(h): Python bookkeeping
         if func in CONTAINER_BUILTINS and not any(isinstance(a, ir.Value) for a in args):
             return self.run_now(func, args, kwargs, node)      # enumerate((x, y)), zip(...)
-        from ..nn.cell import Cell
-        if isinstance(func, Cell):
+        if is_cell(func):
             if callable(getattr(type(func), "bprop", None)):
                 return self.bprop_call(func, args, kwargs, node)
             return self.inline(type(func).construct, [func] + list(args), kwargs, node)
@@ -484,22 +537,26 @@ class Lowerer(ControlFlow):
         if isinstance(func, types.FunctionType):
             return self.inline(func, args, kwargs, node)
         if isinstance(func, type):
-            if not has_values:
+            if not has_values:                  # objects are made while compiling
                 return self.run_now(func, args, kwargs, node)
-            raise self.error(node, "cannot construct `%s` from Tensor values inside compiled code"
-                             % func.__name__)
+            return self.opaque_call(func, args, kwargs, node)   # float(x): when it runs
         call = getattr(type(func), "__call__", None)
         if isinstance(call, types.FunctionType):
             return self.inline(call, [func] + list(args), kwargs, node)
-        if not has_values:
+        pure = is_pure_callable(func, kwargs)
+        if not has_values and pure:
             return self.run_now(func, args, kwargs, node)
-        return self.opaque_call(func, args, kwargs, node)
+        # Random numbers, the clock, I/O...: called when the gradient runs, every time.
+        return self.opaque_call(func, args, kwargs, node, pure)
 
-    def opaque_call(self, func, args, kwargs, node):
-        """A call adjoint has no rule for: kept as is; differentiating through it is an error."""
+    def opaque_call(self, func, args, kwargs, node, pure=True):
+        """A call adjoint has no rule for: kept as is, made when the generated code runs (with
+        no derivative: differentiating through it is an error). An impure one is never merged
+        with another or dropped."""
         operands = [ir.Const(func)] + [self.operand(a, node) for a in args]
         operands += [self.operand(v, node) for v in kwargs.values()]
-        return self.ctx.emit(_P().call, operands, self.loc(node), self.role, kwnames=tuple(kwargs))
+        prim = _P().call if pure else _P().call_effect
+        return self.ctx.emit(prim, operands, self.loc(node), self.role, kwnames=tuple(kwargs))
 
     def bprop_call(self, cell, args, kwargs, node):
         """A Cell with a ``bprop`` method: its construct runs as usual; its gradient is bprop's."""
@@ -595,6 +652,42 @@ _PYTHON_OPERATORS = {id(f) for f in list(BINOPS.values()) + list(UNARYOPS.values
 
 def _key(obj):
     return id(obj)
+
+
+# NumPy functions that write to their arguments, touch files or global state.
+_NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis", "save",
+                  "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt", "fromfile",
+                  "tofile", "seterr", "seterrcall", "set_printoptions", "setbufsize", "memmap"}
+_PURE_MODULES = ("math", "cmath", "operator")
+
+
+def is_pure_callable(func, kwargs=None):
+    """Is calling ``func`` on constants the same now and at every run? (So it may be called
+    while compiling.) math, operator, NumPy except np.random and what writes or does I/O,
+    and ufuncs without ``out=``; anything else is called when the generated code runs."""
+    if kwargs and "out" in kwargs:
+        return False
+    if func in PURE_BUILTINS:
+        return True
+    if isinstance(func, np.ufunc):
+        return True
+    owner = getattr(func, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return False                    # a method of an object (rng.normal, file.write...)
+    module = getattr(func, "__module__", None) or ""
+    if module in _PURE_MODULES:
+        return True
+    if module == "numpy" or module.startswith("numpy.") and not module.startswith("numpy.random"):
+        return getattr(func, "__name__", "") not in _NUMPY_EFFECTS
+    return False
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
 
 
 def _is_library(fn):

@@ -19,6 +19,7 @@ from .frontend import parse_function
 from .lower import Context, Lowerer
 from .passes import optimize
 from .prims import is_literal
+from .sources import EPOCH, Source, path_source
 from .trees import flatten, map_leaves
 from .reverse import differentiate
 from .verify import verify
@@ -72,7 +73,7 @@ def lower(fn, self_obj, args, kwargs=None):
     src = parse_function(fn)
     check_function(src)
     sig = inspect.signature(fn)
-    ctx = Context()
+    ctx = Context(fn, self_obj)
     params, call_args = [], []
     user_params = list(sig.parameters)
     offset = 1 if self_obj is not None else 0
@@ -93,8 +94,13 @@ def lower(fn, self_obj, args, kwargs=None):
         bound = sig.bind(*call_args, **(kwargs or {}))
     except TypeError as exc:
         raise SourceError("%s: %s" % (src.qualname, exc), src.loc(src.node)) from None
+    given = set(bound.arguments)
     bound.apply_defaults()
-    lowerer = Lowerer(ctx, src, fn, dict(bound.arguments))
+    env = dict(bound.arguments)
+    for name in env:
+        if name not in given:           # a default value: read from the function, guarded
+            env[name] = ctx.read(env[name], Source(("default", name)), EPOCH, name)
+    lowerer = Lowerer(ctx, src, fn, env)
     if self_obj is not None and callable(getattr(type(self_obj), "bprop", None)):
         result = lowerer.bprop_call(self_obj, call_args[1:], kwargs or {}, src.node)
     else:
@@ -142,15 +148,19 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     start = time.perf_counter()
     func, ctx, src = lower(fn, self_obj, args, kwargs)
     arg_params = list(func.params)
+    paths = array_paths(self_obj)
     # Weights the function never reads still get (zero) gradients: make them inputs too.
     for w in weights:
-        ctx.input_for(w, getattr(w, "name", None) or "weight")
+        if id(w) in paths:
+            source = path_source(paths[id(w)])
+            ctx.input_for(w, w.name or "weight", source, source.tier_of_last_step(fn, self_obj))
+        else:
+            ctx.input_for(w, getattr(w, "name", None) or "weight", Source(("const", w)))
     inputs = [obj for obj, _ in ctx.inputs.values()]
-    paths = array_paths(self_obj)
     for obj, v in ctx.inputs.values():
         if id(obj) in paths:       # name Parameters by where they live: self.lin.weight -> self_lin_weight
             v.name = "_".join(["self"] + [str(p) for p in paths[id(obj)]])
-    refs = [ctx.refs.get(id(obj), ("obj", obj)) for obj in inputs]
+    sources = [ctx.input_sources.get(id(obj)) or (Source(("const", obj)), EPOCH) for obj in inputs]
     input_values = [v for _, v in ctx.inputs.values()]
     for obj, v in ctx.inputs.values():
         v.name = v.name or "const"
@@ -195,7 +205,8 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None):
     generated = codegen.build(adj, name, returns, header, request.checks)
     compiled = Compiled(generated, inputs, ir_before, ir_after, request.layout,
                         time.perf_counter() - start, src.qualname)
-    compiled.refs = refs
+    compiled.input_sources = sources               # where each input is read again at a call
+    compiled.guards = list(ctx.guards.values())    # what else compilation read from outside
     compiled.func, compiled.returns = adj, returns   # for inlining into a higher-order gradient
     compiled.output_tree = func.output_tree
     return compiled

@@ -17,6 +17,8 @@ import inspect
 
 import numpy as np
 
+from .hooks import unwrap_args, wrap_result
+
 # Every primitive by name, and every Python object that stands for one (np.exp -> exp).
 PRIMS = {}
 ALIASES = {}
@@ -81,7 +83,6 @@ class Prim:
 
     def __call__(self, *args, **kwargs):
         """Eager call, on Tensors or arrays: unwrap, run the NumPy implementation, wrap."""
-        from ..tensor import unwrap_args, wrap_result
         wrapped, args, kwargs = unwrap_args(args, kwargs)
         positional, keywords = self.split(self.bind(args, kwargs))
         result = self.impl(*positional, **keywords)

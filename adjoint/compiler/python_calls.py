@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from . import gastutil, ir
+from .hooks import registry
 from .control import SymbolicRange
 
 g = gastutil.nodes
@@ -92,9 +93,8 @@ def _special_len(lowerer, args, kwargs, node):
 def _special_isinstance(lowerer, args, kwargs, node):
     value, types_ = args
     if isinstance(value, ir.Value):
-        from ..tensor import Tensor
         classes = types_ if isinstance(types_, tuple) else (types_,)
-        return any(c in (Tensor, np.ndarray, object) for c in classes)
+        return any(c in registry.array_types or c is object for c in classes)
     return isinstance(value, types_)
 
 

@@ -163,7 +163,7 @@ def _check_rules(ops, active):
             continue
         if op.result in active and not op.prim.differentiable:
             what = op.prim.name
-            if what == "call":
+            if op.prim.emit == "call":
                 from .lower import _callable_name
                 what = _callable_name(op.args[0].value)
             missing.append(SourceError(

@@ -1,10 +1,23 @@
 """``Cell``: the MindSpore-style module whose ``construct`` adjoint compiles."""
 from collections import OrderedDict
 
+from ..compiler import hooks
 from ..tensor import Parameter, structure_changed
 
 
-class Cell:
+class _CellType(type):
+    """Setting a class attribute of a Cell class counts as a change, like an instance's."""
+
+    def __setattr__(cls, name, value):
+        super().__setattr__(name, value)
+        structure_changed()
+
+    def __delattr__(cls, name):
+        super().__delattr__(name)
+        structure_changed()
+
+
+class Cell(metaclass=_CellType):
     """Base class of networks. Subclasses define ``construct``; calling the Cell runs it."""
 
     def __init__(self, auto_prefix=True, flags=None):
@@ -105,3 +118,6 @@ class Cell:
             lines.append("  (%s): %s" % (name, repr(cell).replace("\n", "\n  ")))
         lines.append(")")
         return "\n".join(lines)
+
+
+hooks.register_cell_type(Cell)

@@ -1,4 +1,5 @@
 """``GradOperation`` and ``stop_gradient``: MindSpore's autodiff entry points."""
+from ..compiler import hooks
 from ..errors import ArgumentError
 from ..gradfn import GradFunction
 from ..tensor import Parameter
@@ -47,3 +48,6 @@ def _layout(get_all, get_by_list):
         return (0,), ("dx", 0)
     layout.key = (get_all, get_by_list)
     return layout
+
+
+hooks.register_gradient_maker(GradOperation)

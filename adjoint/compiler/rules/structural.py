@@ -1,5 +1,6 @@
 """Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
 from .. import runtime as rt
+from ..hooks import registry
 from ..prims import Prim, nondiff
 
 make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",))
@@ -49,8 +50,7 @@ def axes_arg(axes):
 
 def np_dtype(dtype):
     """A NumPy dtype from a MindSpore-style dtype, a NumPy dtype or a Python type."""
-    from ... import dtype as mstype
-    return mstype.to_numpy(dtype).type
+    return registry.to_numpy_dtype(dtype).type
 
 
 # Evaluated at compile time: they only rearrange constant arguments.
@@ -59,7 +59,15 @@ for _helper in (shape_arg, axes_arg, np_dtype):
 
 
 print_ = Prim("print", print, "*xs", emit="print", pure=False)
-nondiff(print_)
+
+
+def _assert(test, msg=None):
+    if not test:
+        raise AssertionError(*(() if msg is None else (msg,)))
+
+
+assert_ = Prim("assert", _assert, "test, msg=None", pure=False)
+nondiff(print_, assert_)
 
 
 def reduce_axis(axis):
@@ -75,3 +83,5 @@ reduce_axis._adjoint_static = True
 # A call to a function adjoint has no rule for. Fine on values no gradient flows through
 # (``np.arange(n)``); an error (naming the function) when a gradient would need it.
 call = Prim("call", None, "fn, *args", emit="call")
+# The same for a call with effects (random numbers, I/O, a list from outside): never merged or dropped.
+call_effect = Prim("call_effect", None, "fn, *args", emit="call", pure=False)
