@@ -28,6 +28,19 @@ CASES = [
     ("second_order_while_in_for", P.while_in_for_hvp, (X3,), (0,)),
 ]
 
+# Jumps on Tensor conditions inside loops: taken early, late, or never.
+for _name, _fn, _argsets in [
+        ("break_on_tensor", P.break_on_tensor, [(X2,), (X2 * 3,), (X2 * 0.1,)]),
+        ("continue_on_tensor", P.continue_on_tensor, [(X2,), (X2 * -2,)]),
+        ("return_in_while", P.return_in_while, [(X2 * 0.1,), (X2,), (X2 * 4,)]),
+        ("break_with_python_counter", P.break_with_python_counter, [(X2 * 0.2,), (X2,), (X2 * 3,)]),
+        ("while_true_returns", P.while_true_returns, [(X2 * 0.3,), (X2 * 2,)]),
+        ("return_in_nested_loops", P.return_in_nested_loops, [(X2 * 0.1, X2 * 0.1), (X2, X2), (-X2, X2)]),
+        ("break_in_unrolled_loop", P.break_in_unrolled_loop, [(X2,), (X2 * 3,)]),
+        ("swap_then_return", P.swap_then_return, [(X2, X2 * 0.5), (X2 * 3, X2)])]:
+    for _k, _args in enumerate(_argsets):
+        CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
+
 
 @pytest.mark.parametrize("name, fn, args, positions", CASES, ids=[c[0] for c in CASES])
 def test_gradient_matches_finite_differences(name, fn, args, positions):

@@ -63,6 +63,11 @@ def origin_tape(tape):
             return None
         if any(t is tape for t, _ in ir.tapes(tape.op)):
             return tape
+        if tape.op.prim.name == "if":        # a tape a branch wrote, exported by its if
+            k = tape.op.results.index(tape)
+            found = [b.yields[k] for b in tape.op.blocks if isinstance(b.yields[k], ir.Value)]
+            tape = found[0] if found else None
+            continue
         if tape.op.prim.name != "tape_pop":
             return None
         outer = origin_tape(tape.op.args[0])

@@ -205,6 +205,13 @@ class _Emitter(Plan):
     def line(self, depth, text, loc=None):
         self.lines.append((depth, text, loc))
 
+    def nested(self, depth, emit):
+        """Emit a nested block's statements; ``pass`` when none came out (all folded away)."""
+        start = len(self.lines)
+        emit()
+        if not any(d == depth and not t.startswith("#") for d, t, _ in self.lines[start:]):
+            self.line(depth, "pass")
+
     def stmt(self, depth, node, loc=None):
         for piece in gastutil.to_source(node).rstrip("\n").splitlines():
             self.line(depth, piece, loc)
@@ -236,8 +243,11 @@ class _Emitter(Plan):
                 self.emit_loop(op, depth)
             elif name in ("tape_pop", "dtape_pop"):
                 tape = self.name_of(op.args[0])
-                self.assign(depth, [self.name_of(r) for r in op.results],
-                            gastutil.parse_expr("%s.pop()" % tape), op.loc)
+                if op.results:
+                    self.assign(depth, [self.name_of(r) for r in op.results],
+                                gastutil.parse_expr("%s.pop()" % tape), op.loc)
+                else:                       # a while's trip count: nothing else was saved
+                    self.line(depth, "%s.pop()" % tape, op.loc)
             elif name == "new_list":
                 self.line(depth, "%s = []" % self.name_of(op.result), op.loc)
             elif name == "tape_push":
@@ -300,21 +310,30 @@ class _Emitter(Plan):
             self.assign(depth, targets, values[0])
         elif targets:
             self.assign(depth, targets, g.Tuple(elts=values, ctx=g.Load()))
-        elif not block.ops and not results:
-            self.line(depth, "pass")
 
     def emit_if(self, op, depth):
-        self.line(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
         then_b, else_b = op.blocks
-        self.block(then_b.ops, depth + 1)
-        self.finish_block(then_b, op.results, depth + 1)
-        if else_b.ops or any(not (isinstance(y, ir.Value) and self.names.get(y) == self.name_of(r))
-                             for y, r in zip(else_b.yields, op.results)):
-            self.line(depth, "else:")
-            self.block(else_b.ops, depth + 1)
-            self.finish_block(else_b, op.results, depth + 1)
-        if not then_b.ops and not op.results:
-            self.line(depth + 1, "pass")
+        if self._does_nothing(then_b, op.results) and not self._does_nothing(else_b, op.results):
+            test = g.UnaryOp(op=g.Not(), operand=self.arg(op.args[0]))
+            self.line(depth, "if %s:" % gastutil.to_source(test), op.loc)
+            self.nested(depth + 1, lambda: (self.block(else_b.ops, depth + 1),
+                                            self.finish_block(else_b, op.results, depth + 1)))
+            return
+        self.line(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
+        self.nested(depth + 1, lambda: (self.block(then_b.ops, depth + 1),
+                                        self.finish_block(then_b, op.results, depth + 1)))
+        start = len(self.lines)
+        self.line(depth, "else:")
+        self.nested(depth + 1, lambda: (self.block(else_b.ops, depth + 1),
+                                        self.finish_block(else_b, op.results, depth + 1)))
+        if self.lines[-1] == (depth + 1, "pass", None):
+            del self.lines[start:]          # an else with nothing to do is left out
+
+    def _does_nothing(self, block, results):
+        """A branch with no statements whose yields are already in the results' names."""
+        return (all(o.result in self.inline for o in block.ops) and not block.ops
+                and all(isinstance(y, ir.Value) and self.names.get(y) == self.name_of(r)
+                        for y, r in zip(block.yields, results)))
 
     def emit_loop(self, op, depth):
         is_while = op.prim.name == "while"
@@ -338,7 +357,7 @@ class _Emitter(Plan):
         if starters:
             self.frees[op] = [v for v in self.frees[op] if v not in starters]
             self.line(depth, "del " + ", ".join(sorted(self.name_of(v) for v in starters)))
-        written = [(tape, saved) for tape, saved in ir.tapes(op) if saved]
+        written = list(ir.tapes(op))
         for tape, _ in written:
             self.line(depth, "%s = []" % self.name_of(tape))
         if is_while:
@@ -359,12 +378,14 @@ class _Emitter(Plan):
             else:
                 header = "for %s in %s:" % (index, self.range_text(op.args[:3], op.attrs.get("reverse")))
             self.line(depth, header, op.loc)
-        self.block(body.ops, depth + 1)
-        for tape, saved in written:
-            items = [self.name_of(v) for v in saved]
-            packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
-            self.line(depth + 1, "%s.append(%s)" % (self.name_of(tape), packed))
-        self.finish_block(body, op.results, depth + 1)
+        def body_lines():
+            self.block(body.ops, depth + 1)
+            for tape, saved in written:
+                items = [self.name_of(v) for v in saved]
+                packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items) if items else "None"
+                self.line(depth + 1, "%s.append(%s)" % (self.name_of(tape), packed))
+            self.finish_block(body, op.results, depth + 1)
+        self.nested(depth + 1, body_lines)
 
     def range_text(self, bounds, reverse):
         start, stop, step = [repr(b.value) if isinstance(b, ir.Const) else gastutil.to_source(self.arg(b))

@@ -180,8 +180,7 @@ class Lowerer(ControlFlow):
         pass
 
     def stmt_Return(self, node):
-        self.result = self.expr(node.value) if node.value is not None else None
-        self.returned = True
+        self.do_return(node, self.expr(node.value) if node.value is not None else None)
 
     def stmt_Assign(self, node):
         value = self.expr(node.value)
@@ -428,7 +427,7 @@ class Lowerer(ControlFlow):
             with self.ctx.region() as ops:
                 values.append((ops, sub.expr(branch)))
         (then_ops, a), (else_ops, b) = values
-        return self.emit_if(node, test, then_ops, else_ops, [("_", a, b)])[0]
+        return self.emit_if(node, test, then_ops, else_ops, [(None, a, b)])[0]
 
     def expr_ListComp(self, node):
         """``[f(x) for x in xs if c]`` over Python iterables: built now, element by element."""

@@ -18,7 +18,7 @@ class Namer:
     """Hands out unique Python identifiers, keeping the user's names where it can."""
 
     def __init__(self, reserved=()):
-        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np", "_"}   # `_`: unused loop indices
         self.temps = 0
 
     def fresh(self, hint=None):

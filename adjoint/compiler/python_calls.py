@@ -63,7 +63,7 @@ class LocalFunction:
         env = dict(outer.env)
         env.update(bound)
         sub = outer.child(env)
-        sub.in_loop_op = sub.in_tensor_branch = False
+        sub.frame = sub.cont = None         # its own function: returns return from it
         if isinstance(self.node, g.Lambda):
             return sub.expr(self.node.body)
         return sub.run_body(self.node.body)

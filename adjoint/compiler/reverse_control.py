@@ -114,7 +114,7 @@ def _export_branch_values(op, branches):
     """Inside a loop, values a reverse branch reads from its forward branch become results of
     the forward ``if`` (None on the other path), so the tape can save them every iteration."""
     for k, (rops, totals) in enumerate(branches):
-        inner = {r for o in ir.walk(op.blocks[k].ops) for r in o.results}
+        inner = {r for o in ir.walk(op.blocks[k].ops) for r in o.results + [t for t, _ in ir.tapes(o)]}
         needed = [v for v in _referenced(rops, totals.values()) if v in inner]
         mapping = {}
         for v in needed:
@@ -195,10 +195,13 @@ def _reverse_loop(ctx, op, adjoints, active):
         mapping[index] = rindex
     substitute_ops(rops, mapping)
     dcarry_out = [mapping.get(v, v) for v in dcarry_out]
-    tape = ir.Value("_tape")
-    tape.op = op
-    op.attrs.setdefault("tapes", []).append([saved, tape][::-1])
-    if saved:
+    # A tape is written when the reverse reads saved values, or needs the trip count (a while).
+    from_while = not is_for or op.attrs.get("from_while", False)
+    tape = None
+    if saved or from_while:
+        tape = ir.Value("_tape")
+        tape.op = op
+        op.attrs.setdefault("tapes", []).append([tape, saved])
         rops.insert(0, ir.Op(TAPE_POP, [tape], None, op.loc, "grad", results=restored))
 
     # Initial adjoints: of the loop's results (zeros where none reached them), of outer values.
@@ -218,9 +221,11 @@ def _reverse_loop(ctx, op, adjoints, active):
     rev = ir.Op(FOR, list(bounds) + dinit + acc_init, None, op.loc, "grad",
                 blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [ir.operand(d) for d in dcarry_out] + acc_out)],
                 results=results)
-    rev.attrs["reverse"], rev.attrs["pops"] = not op.attrs.get("reverse"), tape
+    rev.attrs["reverse"] = not op.attrs.get("reverse")
+    if tape is not None:
+        rev.attrs["pops"] = tape
     rev.attrs["accumulators"] = len(outer)
-    rev.attrs["from_while"] = not is_for or op.attrs.get("from_while", False)
+    rev.attrs["from_while"] = from_while
     ctx.ops.append(rev)
     for k, r in zip(keep, results):
         if isinstance(inits[k], ir.Value) and inits[k] in active:

@@ -223,3 +223,73 @@ def returns_bool(x):
 
 def returns_pair(x):
     return x * 2, np.sum(x)
+
+
+def break_on_tensor(x):
+    for i in range(4):
+        if np.sum(x) > 3.0:
+            break
+        x = x * 1.5
+    return np.sum(x * x)
+
+
+def continue_on_tensor(x):
+    s = x * 0.0
+    for i in range(4):
+        x = np.sin(x) + 0.5
+        if np.sum(x) > 1.5:
+            continue
+        s = s + x * x
+    return np.sum(s + x)
+
+
+def return_in_while(x):
+    k = 0
+    while np.sum(x) < 5.0:
+        if k > 2:
+            return np.sum(np.sin(x))
+        x = x * 1.7
+        k = k + 1
+    return np.sum(x * x)
+
+
+def break_with_python_counter(x):
+    n = 0
+    while n < 3:
+        if np.sum(x) > 2.0:
+            break
+        x = x * 1.5
+        n += 1
+    return np.sum(x * x)
+
+
+def while_true_returns(x):
+    while True:
+        if np.sum(x) > 2.0:
+            return np.sum(x * x * x)
+        x = x * 1.5
+
+
+def return_in_nested_loops(y, z):
+    for i in range(2):
+        for j in range(3):
+            z = z * 1.2 + y
+            if np.sum(z) > 3.0:
+                return np.sum(z * y)
+    return np.sum(z)
+
+
+def break_in_unrolled_loop(x):
+    for scale in (1.5, 2.0, 0.5):
+        if np.sum(x) > 3.0:
+            break
+        x = x * scale
+    return np.sum(x * x)
+
+
+def swap_then_return(a, b):
+    for i in range(3):
+        a, b = b, a * 2.0
+        if np.sum(a) > 5.0:
+            return np.sum(a * b)
+    return np.sum(a)

@@ -10,11 +10,10 @@ from .. import ir
 
 
 def _needs(op):
-    """Values a kept op reads."""
+    """Values a kept op reads (what it saves on a tape counts once the tape is needed)."""
     out = op.values()
     for block in op.blocks:
         out.extend(y for y in block.yields if isinstance(y, ir.Value))
-    out.extend(ir.saved_values(op))
     if "pops" in op.attrs:
         out.append(op.attrs["pops"])
     return out
@@ -33,21 +32,28 @@ def dce(func):
     ops = list(ir.walk(func.body.ops))
     kept = set()
     changed = True
+    saving = set()
     while changed:
         changed = False
         for op in reversed(ops):
-            if op in kept:
-                continue
-            if _effects(op) or any(r in live for r in _produces(op)):
+            if op not in kept and (_effects(op) or any(r in live for r in _produces(op))):
                 kept.add(op)
                 live.update(_needs(op))
                 changed = True
-    _sweep(func.body, kept)
+            if op in kept:
+                for tape, saved in ir.tapes(op):
+                    if tape in live and tape not in saving:
+                        saving.add(tape)
+                        live.update(saved)
+                        changed = True
+    _sweep(func.body, kept, saving)
     return func
 
 
-def _sweep(block, kept):
+def _sweep(block, kept, saving):
     block.ops = [op for op in block.ops if op in kept]
     for op in block.ops:
+        if "tapes" in op.attrs:         # a tape nothing pops is not written
+            op.attrs["tapes"] = [entry for entry in op.attrs["tapes"] if entry[0] in saving]
         for inner in op.blocks:
-            _sweep(inner, kept)
+            _sweep(inner, kept, saving)
