@@ -168,6 +168,7 @@ class ControlFlow:
     def child(self, env):
         sub = type(self)(self.ctx, self.src, self.fn, env, self.loc_override, self.role)
         sub.frame = self.frame
+        sub.lists = {}              # id -> (list, its items) for lists this branch changed
         return sub
 
     def body(self, stmts):
@@ -236,10 +237,20 @@ class ControlFlow:
         self.merge(node, test, branches, names)
 
     def merge(self, node, test, branches, names):
-        """Emit the if op: each name whose value differs between the branches gets a result."""
+        """Emit the if op: each name whose value differs between the branches gets a result,
+        and so does each item of a Python list the branches changed differently."""
         (then_ops, a), (else_ops, b) = branches
         frame = self.frame
         pairs = []
+        for lst, items_a, items_b in _changed_lists(a, b):
+            if len(items_a) != len(items_b):
+                raise self.error(node, "a Python list gets %d items in one branch of this `if` on a "
+                                 "Tensor and %d in the other" % (len(items_a), len(items_b)),
+                                 hint="append to the list in both branches, or after the if")
+            lst[:] = items_a
+            for k, (x, y) in enumerate(zip(items_a, items_b)):
+                if x is not y:
+                    pairs.append(((lst, k), [x], [y], flatten(x)[1]))
         for name in names:
             va, vb = a.env.get(name, _MISSING), b.env.get(name, _MISSING)
             if frame is not None and name == frame.retval and (va is _MISSING) != (vb is _MISSING):
@@ -256,12 +267,16 @@ class ControlFlow:
             if tree != tree_b:
                 raise self.error(node, "`%s` has a different structure in each branch" % name)
             pairs.append((name, flat_a, flat_b, tree))
-        flat = [(None if name.startswith("$") else name, x, y)
+        flat = [(name if isinstance(name, str) and not name.startswith("$") else None, x, y)
                 for name, fa, fb, _ in pairs for x, y in zip(fa, fb)]
         results = self.emit_if(node, test, then_ops, else_ops, flat)
         i = 0
         for name, fa, fb, tree in pairs:
-            self.env[name] = tree.unflatten(results[i:i + len(fa)])
+            value = tree.unflatten(results[i:i + len(fa)])
+            if isinstance(name, tuple):
+                name[0][name[1]] = value             # an item of a list
+            else:
+                self.env[name] = value
             i += len(fa)
 
     def _branch(self, node, lower):
@@ -273,14 +288,19 @@ class ControlFlow:
         return ops, sub
 
     def _in_branch(self, node, sub, lower):
+        """Lower (part of) a branch; the Python lists it changes are put back as they were and
+        their new items kept on ``sub.lists`` (merged with the other branch's afterwards)."""
         snapshot = _list_snapshot(self.env)
+        for lst, items in snapshot:                 # resume from what this branch did so far
+            if id(lst) in sub.lists:
+                lst[:] = sub.lists[id(lst)][1]
         try:
             lower(sub)
         finally:
-            changed = _restore_lists(snapshot)
-        if changed:
-            raise self.error(node, "a Python list changed inside an `if` on a Tensor value",
-                             hint="build the list outside the branch, or use np.where")
+            for lst, items in snapshot:
+                if len(lst) != len(items) or any(a is not b for a, b in zip(lst, items)):
+                    sub.lists[id(lst)] = (lst, list(lst))
+                lst[:] = items
 
     def _finish(self, node, sub):
         """Lower, on ``sub``, everything that follows the statement being lowered now."""
@@ -613,6 +633,15 @@ def _flag_name(key):
 
 
 _MISSING = object()
+
+
+def _changed_lists(a, b):
+    """(list, its items after branch a, after branch b) for each list a branch changed."""
+    out = []
+    for key in list(a.lists) + [k for k in b.lists if k not in a.lists]:
+        lst = (a.lists.get(key) or b.lists.get(key))[0]
+        out.append((lst, a.lists.get(key, (lst, list(lst)))[1], b.lists.get(key, (lst, list(lst)))[1]))
+    return out
 
 
 def _list_snapshot(env):

@@ -120,6 +120,14 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def positive(x):
+    """1 where x > 0, else 0, in x's float dtype (relu's derivative; relu'(0) = 0)."""
+    mask = x > 0
+    dtype = getattr(x, "dtype", None)
+    return mask.astype(dtype if dtype is not None and dtype.kind == "f" else np.float64) \
+        if isinstance(mask, np.ndarray) else float(mask)
+
+
 def relu(x):
     return np.maximum(x, 0)
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import ir
 
 UNARY = {"negative", "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "square", "absolute",
-         "sigmoid", "relu", "sign", "floor", "logical_not", "stop_gradient", "identity", "pos", "copy",
+         "sigmoid", "relu", "positive", "sign", "floor", "logical_not", "stop_gradient", "identity", "pos", "copy",
          "astype", "ipow", "softmax", "log_softmax", "cast_like"}
 BINARY = {"add", "sub", "mul", "truediv", "power", "maximum", "minimum", "less", "less_equal",
           "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",

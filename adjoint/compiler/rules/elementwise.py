@@ -171,9 +171,12 @@ def _(x, out, dout):
     return dout * out * (1 - out)
 
 
+positive = Prim("positive", rt.positive)
+
+
 @relu.vjp
 def _(x, out, dout):
-    return dout * (x > 0)
+    return dout * positive(x)
 
 
 # Comparisons and friends carry no gradient.
@@ -190,7 +193,7 @@ sign = Prim("sign", np.sign, emit="np.sign")
 floor = Prim("floor", np.floor, emit="np.floor")
 tie = Prim("tie_mask", rt.tie_mask, "x, y, out")
 nondiff(floor_divide, mod, less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
-        logical_not, sign, floor, tie)
+        logical_not, sign, floor, tie, positive)
 for _op, _prim in [(operator.lt, less), (operator.le, less_equal), (operator.gt, greater),
                    (operator.ge, greater_equal), (operator.eq, equal), (operator.ne, not_equal)]:
     alias(_op, _prim)
