@@ -37,7 +37,12 @@ for _name, _fn, _argsets in [
         ("while_true_returns", P.while_true_returns, [(X2 * 0.3,), (X2 * 2,)]),
         ("return_in_nested_loops", P.return_in_nested_loops, [(X2 * 0.1, X2 * 0.1), (X2, X2), (-X2, X2)]),
         ("break_in_unrolled_loop", P.break_in_unrolled_loop, [(X2,), (X2 * 3,)]),
-        ("swap_then_return", P.swap_then_return, [(X2, X2 * 0.5), (X2 * 3, X2)])]:
+        ("swap_then_return", P.swap_then_return, [(X2, X2 * 0.5), (X2 * 3, X2)]),
+        # found by the fuzzer (tests/fuzz), shrunk:
+        ("relu_of_negation", P.relu_of_negation, [(X2 - 0.7,)]),
+        ("swap_in_while", P.swap_in_while, [(X2 * 0.1,), (X2,)]),
+        ("second_order_return_in_loop_in_branch", P.return_in_loop_in_branch_hvp, [(X2, X2), (X2, -X2 * 3)]),
+        ("second_order_while_return_in_else", P.while_return_in_else_second, [(X2, X2 * 0.1), (X2 * 3, X2)])]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 

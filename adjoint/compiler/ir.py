@@ -72,7 +72,8 @@ class Op:
 
     @property
     def result(self):
-        return self.results[0]
+        """The (first) result; None for an op with none (a tape pop that only counts)."""
+        return self.results[0] if self.results else None
 
     def values(self):
         return [a for a in self.args if isinstance(a, Value)]

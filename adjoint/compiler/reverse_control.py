@@ -68,7 +68,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
     for block in op.blocks:
         inner = [r for o in ir.walk(block.ops) for r in o.results if r in adjoints.parts]
         pending.append([(r, adjoints.total(r, op.loc)) for r in inner])
-    if all(d is None for d in dres) and not any(pending):
+    if all(d is None for d in dres) and not any(pending) and not _pops_adjoints(ctx, op):
         return
     branches = [_reverse_block(ctx, op, block.ops, list(zip(block.yields, dres)) + extra, active, in_loop)
                 for block, extra in zip(op.blocks, pending)]
@@ -93,6 +93,13 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
     ctx.ops.append(ir.Op(IF, [op.args[0]], None, op.loc, "grad", blocks=blocks, results=results))
     for v, r in zip(targets, results):
         adjoints.add(v, r)
+
+
+def _pops_adjoints(ctx, op):
+    """Does a loop inside ``op`` have adjoints waiting on a list (a second-order sweep pushed
+    them)? Then ``op`` is reversed even when no adjoint reached its results."""
+    dtapes = getattr(ctx, "dtapes", {})
+    return any(t in dtapes for block in op.blocks for o in ir.walk(block.ops) for t, _ in ir.tapes(o))
 
 
 def _branch_values(ctx):
@@ -145,8 +152,7 @@ def _reverse_loop(ctx, op, adjoints, active):
             results = [_adjoint_value(saved[k]) for k in positions]
             dtape_pops.append((ir.Op(DTAPE_POP, [dtape], None, op.loc, "grad", results=results),
                                [(saved[k], r) for k, r in zip(positions, results)]))
-    nested_dtapes = any(t in getattr(ctx, "dtapes", {}) for o in ir.walk(body.ops) for t, _ in ir.tapes(o))
-    if all(d is None for d in dres) and not dtape_pops and not nested_dtapes:
+    if all(d is None for d in dres) and not dtape_pops and not _pops_adjoints(ctx, op):
         return
     # A carried variable needs an adjoint through the reverse loop when its result does (the
     # last iteration's value reaches it) or its block argument does (the body reads it).

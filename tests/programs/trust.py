@@ -293,3 +293,50 @@ def swap_then_return(a, b):
         if np.sum(a) > 5.0:
             return np.sum(a * b)
     return np.sum(a)
+
+
+def relu_of_negation(x):
+    return np.sum(ops.relu(-x))
+
+
+def swap_in_while(x):
+    v1 = x
+    t8 = x
+    while np.sum(t8) < 1.0:
+        v1, x = (x, v1 * 2.0)
+        t8 = t8 + 1.0
+    return np.sum(x * x)
+
+
+def return_in_loop_in_branch(x, y):
+    v4 = 1.0
+    if np.sum(np.exp(y)) > 0.24:
+        for i in range(1):
+            v5 = np.sum(x)
+            return v5 * x
+    return v4 * x
+
+
+_grad_return_in_loop_in_branch = adjoint.grad(return_in_loop_in_branch, grad_position=0)
+
+
+def return_in_loop_in_branch_hvp(x, y):
+    return np.sum(_grad_return_in_loop_in_branch(x, y) * x)
+
+
+def while_return_in_else(x, z):
+    if np.mean(x) > 1.0:
+        pass
+    else:
+        t8 = z
+        while np.sum(t8) < 1.0:
+            return np.sum(x * x * z)
+    return np.sum(x)
+
+
+_grad_while_return_in_else = adjoint.grad(while_return_in_else, grad_position=(0, 1))
+
+
+def while_return_in_else_second(x, z):
+    g0, g1 = _grad_while_return_in_else(x, z)
+    return np.sum(g0 * g0) + np.sum(g1)
