@@ -160,7 +160,7 @@ class _Scope:
         it, what their branches defined)."""
         if isinstance(cond, ir.Value):
             values, nested = self.branches.setdefault((cond, k), (set(), {}))
-            values.update(r for op in block.ops for r in op.results)
+            values.update(r for op in block.ops for r in op.results + [t for t, _ in ir.tapes(op)])
             for key, (inner_values, inner_nested) in inner.branches.items():
                 v, n = nested.setdefault(key, (set(), {}))
                 v.update(inner_values)
