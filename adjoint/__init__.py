@@ -12,6 +12,7 @@ from .api import grad, show, value_and_grad
 from .decorate import compile
 from .errors import AdjointError, ArgumentError, GradRuntimeError, SourceError, UnsupportedError
 from .compiler.cache import cache_info, clear_cache
+from .checkpoint import load_checkpoint, load_param_into_net, save_checkpoint
 from . import nn, ops
 
 __version__ = "0.1.0"
@@ -19,4 +20,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Parameter", "ParameterTuple", "dtype", "grad", "value_and_grad", "show", "compile",
            "nn", "ops",
            "AdjointError", "ArgumentError", "GradRuntimeError", "SourceError", "UnsupportedError",
-           "cache_info", "clear_cache"]
+           "cache_info", "clear_cache", "save_checkpoint", "load_checkpoint", "load_param_into_net"]
