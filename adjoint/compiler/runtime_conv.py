@@ -11,10 +11,18 @@ Outputs are NCHW arrays whose memory is laid out NHWC (a transposed view of the 
 product's result): the next layer reads them through strides, and gradients flowing back
 have the same layout, so the reverse products need no copies either.
 
+The window matrix of a convolution's input is remembered for as long as that input array
+lives (a weak reference, at most a few entries): the weight gradient of the same convolution,
+later in the same generated function, reuses it instead of copying the windows again, as
+hand-written code keeps its im2col matrix from the forward pass for the backward one.
+
 Geometry arguments are tuples: ``stride``, ``dilation`` and ``kernel`` are ``(h, w)``;
 ``padding`` is ``(top, bottom, left, right)`` or the string ``'same'`` (TensorFlow's rule,
 as MindSpore: the output has ``ceil(H / stride)`` rows, the odd padding row at the bottom).
 """
+import weakref
+from collections import OrderedDict
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -128,6 +136,31 @@ def _col2im(dcols, xshape, kernel, stride, dilation, pads, oh, ow, dtype):
     return dxp[:, top:top + h, left:left + w, :].transpose(0, 3, 1, 2)
 
 
+_WINDOWS = OrderedDict()      # id(x) -> (weakref to x, geometry, [im2col matrix per group])
+_WINDOWS_MAX = 8
+
+
+def _remember(x, key, cols):
+    ident = id(x)
+    try:
+        ref = weakref.ref(x, lambda _, ident=ident: _WINDOWS.pop(ident, None))
+    except TypeError:
+        return
+    _WINDOWS[ident] = (ref, key, cols)
+    _WINDOWS.move_to_end(ident)
+    while len(_WINDOWS) > _WINDOWS_MAX:
+        _WINDOWS.popitem(last=False)
+
+
+def _recall(x, key):
+    """The windows conv2d copied from x, once (they are forgotten when taken)."""
+    hit = _WINDOWS.get(id(x))
+    if hit is not None and hit[0]() is x and hit[1] == key:
+        del _WINDOWS[id(x)]
+        return hit[2]
+    return None
+
+
 def _weight_matrix(w):
     """(O, C, kh, kw) -> (O, kh*kw*C), the column order of _im2col."""
     o = w.shape[0]
@@ -156,12 +189,20 @@ def conv2d(x, w, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1)
     xp = _padded(x, pads, 0)
     dtype = np.result_type(x.dtype, w.dtype)
     if groups == 1:
-        out = _im2col(xp, kernel, stride, dilation, oh, ow) @ _weight_matrix(w).T
+        cols = [_im2col(xp, kernel, stride, dilation, oh, ow)]
+        out = cols[0] @ _weight_matrix(w).T
     else:
         out = np.empty((n * oh * ow, o), dtype)
+        cols = []
         for ci, co in zip(_groups(x.shape[1], groups), _groups(o, groups)):
-            out[:, co] = _im2col(xp[:, ci], kernel, stride, dilation, oh, ow) @ _weight_matrix(w[co]).T
+            cols.append(_im2col(xp[:, ci], kernel, stride, dilation, oh, ow))
+            out[:, co] = cols[-1] @ _weight_matrix(w[co]).T
+    _remember(x, _window_key(x, kernel, stride, padding, dilation, groups), cols)
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def _window_key(x, kernel, stride, padding, dilation, groups):
+    return (x.shape, x.dtype, x.strides, tuple(kernel), tuple(stride), padding, tuple(dilation), groups)
 
 
 def _transposed_pads(xshape, kernel, dilation, pads, oh, ow):
@@ -220,69 +261,98 @@ def conv2d_grad_weight(g, x, w, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1
     o, cg, kh, kw = wshape
     kernel = (kh, kw)
     pads, oh, ow, _, _ = _geometry(x.shape, kernel, stride, padding, dilation)
-    xp = _padded(x, pads, 0)
+    cols = _recall(x, _window_key(x, kernel, stride, padding, dilation, groups))
+    if cols is None:
+        xp = _padded(x, pads, 0)
+        cols = [_im2col(xp[:, ci], kernel, stride, dilation, oh, ow) for ci in _groups(x.shape[1], groups)]
     rows = _rows(g)
     if groups == 1:
-        dw = rows.T @ _im2col(xp, kernel, stride, dilation, oh, ow)
+        dw = rows.T @ cols[0]
         return dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
     out = np.empty((o, cg, kh, kw), np.result_type(g.dtype, x.dtype))
-    for ci, co in zip(_groups(x.shape[1], groups), _groups(o, groups)):
-        dw = rows[:, co].T @ _im2col(xp[:, ci], kernel, stride, dilation, oh, ow)
+    for k, co in enumerate(_groups(o, groups)):
+        dw = rows[:, co].T @ cols[k]
         out[co] = dw.reshape(co.stop - co.start, kh, kw, cg).transpose(0, 3, 1, 2)
     return out
 
 
 # -- pooling ----------------------------------------------------------------------------------
+# Pooling works on the channels-last view of its input (x.transpose(0, 2, 3, 1)): for this
+# module's NHWC-laid-out arrays the slices of one kernel row then read whole (W, C) rows of
+# memory at once.
 def _pool_setup(x, kernel, stride, padding, ceil_mode, fill):
     pads, oh, ow, extra_h, extra_w = _geometry(np.shape(x), kernel, stride, padding, (1, 1), ceil_mode)
     top, bottom, left, right = pads
     return _padded(np.asarray(x), (top, bottom + extra_h, left, right + extra_w), fill), pads, oh, ow
 
 
+def _span(k, s, n):
+    return slice(k, k + (n - 1) * s + 1, s)
+
+
+def _fill_value(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
 def max_pool2d(x, kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), ceil_mode=False):
-    """The maximum over each window (padding never wins)."""
+    """The maximum over each window (padding never wins): the maximum over the kernel's rows,
+    then over its columns (kh - 1 + kw - 1 NumPy calls)."""
     x = np.asarray(x)
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp, _, oh, ow = _pool_setup(x, kernel, stride, padding, ceil_mode, fill)
-    out = None
-    for _, _, rows, cols in _offsets(kernel, stride, (1, 1), oh, ow):
-        if out is None:
-            out = xp[:, :, rows, cols].copy()
-        else:
-            np.maximum(out, xp[:, :, rows, cols], out=out)
-    return out
+    xp, _, oh, ow = _pool_setup(x, kernel, stride, padding, ceil_mode, _fill_value(x.dtype))
+    xh = xp.transpose(0, 2, 3, 1)
+    rows = xh[:, _span(0, stride[0], oh)]
+    for i in range(1, kernel[0]):
+        rows = np.maximum(rows, xh[:, _span(i, stride[0], oh)])
+    out = rows[:, :, _span(0, stride[1], ow)]
+    if kernel[1] == 1:
+        out = out.copy()
+    for j in range(1, kernel[1]):
+        out = np.maximum(out, rows[:, :, _span(j, stride[1], ow)])
+    return out.transpose(0, 3, 1, 2)
 
 
 def _max_masks(x, out, kernel, stride, padding, ceil_mode):
-    """For each kernel offset, where that offset holds its window's maximum (the first one
-    in row-major order when several do: the gradient goes to one element, as MindSpore)."""
+    """For each kernel offset, where that offset holds its window's maximum (the first one in
+    row-major order when several do: the gradient goes to one element, as MindSpore). Yields
+    channels-last (N, OH, OW, C) masks with the matching slices of the padded input."""
     x = np.asarray(x)
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp, pads, oh, ow = _pool_setup(x, kernel, stride, padding, ceil_mode, fill)
+    xp, pads, oh, ow = _pool_setup(x, kernel, stride, padding, ceil_mode, _fill_value(x.dtype))
+    xh = xp.transpose(0, 2, 3, 1)
+    outh = np.asarray(out).transpose(0, 2, 3, 1)
     taken = None
-    for _, _, rows, cols in _offsets(kernel, stride, (1, 1), oh, ow):
-        hit = xp[:, :, rows, cols] == out
+    last = kernel[0] * kernel[1] - 1
+    for k, (i, j) in enumerate((i, j) for i in range(kernel[0]) for j in range(kernel[1])):
+        rows, cols = _span(i, stride[0], oh), _span(j, stride[1], ow)
+        hit = xh[:, rows, cols] == outh
         if taken is None:
-            taken = hit.copy()
+            taken = hit.copy() if last else hit
         else:
             hit &= ~taken
-            taken |= hit
-        yield rows, cols, hit, xp.shape, pads
+            if k < last:
+                taken |= hit
+        yield rows, cols, hit, xh.shape, pads
 
 
 def max_pool2d_grad(g, x, out, kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), ceil_mode=False):
-    """The gradient of max_pool2d: each output's gradient goes to its window's maximum."""
+    """The gradient of max_pool2d: each output's gradient goes to its window's (first) maximum."""
     x = np.asarray(x)
-    g = np.asarray(g)
+    gh = np.asarray(g).transpose(0, 2, 3, 1)
     n, c, h, w = x.shape
-    dtype = g.dtype if g.dtype.kind == "f" else np.float64
-    dxp = None
+    dtype = gh.dtype if gh.dtype.kind == "f" else np.dtype(np.float64)
+    disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    dxh = None
     for rows, cols, hit, pshape, pads in _max_masks(x, out, kernel, stride, padding, ceil_mode):
-        if dxp is None:
-            dxp = _nhwc_zeros(pshape, dtype)
-        dxp[:, :, rows, cols] += g * hit
+        if dxh is None:
+            # windows that tile the padded input exactly write every element: no zeros needed
+            tiled = tuple(stride) == tuple(kernel) and pshape[1] == hit.shape[1] * kernel[0] \
+                and pshape[2] == hit.shape[2] * kernel[1]
+            dxh = (np.empty if tiled else np.zeros)(pshape, dtype)
+        if disjoint:
+            np.multiply(gh, hit, out=dxh[:, rows, cols])      # windows do not overlap: write, no add
+        else:
+            dxh[:, rows, cols] += gh * hit
     top, left = pads[0], pads[2]
-    return dxp[:, :, top:top + h, left:left + w]
+    return dxh[:, top:top + h, left:left + w].transpose(0, 3, 1, 2)
 
 
 def max_pool2d_pick(g, x, out, kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), ceil_mode=False):
@@ -292,10 +362,11 @@ def max_pool2d_pick(g, x, out, kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0
     picked = None
     for rows, cols, hit, pshape, pads in _max_masks(x, out, kernel, stride, padding, ceil_mode):
         if picked is None:
-            gp = _padded(g, (pads[0], pshape[2] - h - pads[0], pads[2], pshape[3] - w - pads[2]), 0)
+            gp = _padded(g, (pads[0], pshape[1] - h - pads[0], pads[2], pshape[2] - w - pads[2]), 0)
+            gh = gp.transpose(0, 2, 3, 1)
             picked = np.zeros(hit.shape, g.dtype)
-        picked += gp[:, :, rows, cols] * hit
-    return picked
+        picked += gh[:, rows, cols] * hit
+    return picked.transpose(0, 3, 1, 2)
 
 
 def _nhwc_zeros(shape, dtype):
@@ -380,10 +451,9 @@ def bias_add(x, b):
 def bias_add_grad(g):
     """The gradient of bias_add with respect to the bias: g summed over every axis but 1."""
     g = np.asarray(g)
-    if g.ndim == 2:
-        return g.sum(axis=0)
-    if g.ndim == 4:
-        return _rows(g).sum(axis=0)               # one pass over NHWC memory
+    rows = _rows(g) if g.ndim == 4 else g if g.ndim == 2 else None    # free for NHWC memory
+    if rows is not None and rows.dtype.kind == "f" and rows.flags.c_contiguous:
+        return np.ones(rows.shape[0], rows.dtype) @ rows        # a BLAS product: one pass, vectorised
     return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
 
 

@@ -40,7 +40,7 @@ def _class_targets(target, logits, label_smoothing):
     dtype = logits.dtype if logits.dtype.kind == "f" else np.dtype(np.float64)
     if target.dtype.kind in "iub":          # class indices
         classes = np.arange(n_classes).reshape((-1,) + (1,) * (logits.ndim - 1 - axis))
-        onehot = (np.expand_dims(target, axis) == classes).astype(dtype)
+        onehot = np.equal(np.expand_dims(target, axis), classes).astype(dtype)
         return onehot, True
     probs = target.astype(dtype, copy=False)
     if label_smoothing:
@@ -65,7 +65,8 @@ def ce_weights(target, logits, weight=None, ignore_index=-100, label_smoothing=0
         return rows if w is None else rows * w
     n_classes = rows.shape[1] if rows.ndim > 1 else rows.shape[0]
     axis = 1 if rows.ndim > 1 else 0
-    valid = np.expand_dims(np.asarray(target) != ignore_index, axis).astype(dtype)
+    # an ignored label outside [0, C) already has a row of zeros
+    valid = np.expand_dims(np.asarray(target) != ignore_index, axis) if 0 <= ignore_index < n_classes else True
     if w is None:
         coef = rows * dtype.type(1 - label_smoothing) + dtype.type(label_smoothing / n_classes) \
             if label_smoothing else rows
@@ -74,7 +75,7 @@ def ce_weights(target, logits, weight=None, ignore_index=-100, label_smoothing=0
         coef = rows * picked * dtype.type(1 - label_smoothing)
         if label_smoothing:
             coef = coef + w * dtype.type(label_smoothing / n_classes)
-    return coef * valid
+    return coef if valid is True else coef * valid
 
 
 def ce_denominator(target, logits, weight=None, ignore_index=-100):

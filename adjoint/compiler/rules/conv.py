@@ -39,8 +39,10 @@ SHAPE_ONLY.update({"conv2d_grad_input": (1,), "conv2d_grad_weight": (2,), "avg_p
 
 @conv2d.vjp
 def _(x, w, stride, padding, dilation, groups, out, dout):
-    return (conv2d_grad_input(dout, x, w, stride, padding, dilation, groups),
-            conv2d_grad_weight(dout, x, w, stride, padding, dilation, groups))
+    # the weight gradient first: it takes the windows conv2d kept, freeing them before the
+    # input gradient allocates its own
+    dw = conv2d_grad_weight(dout, x, w, stride, padding, dilation, groups)
+    return conv2d_grad_input(dout, x, w, stride, padding, dilation, groups), dw
 
 
 @conv2d_grad_input.vjp
