@@ -114,7 +114,7 @@ class GradFunction:
         # the same code, compiles again.
         code_key = self.fn
         key = (code_key, request.key(), pattern, weight_keys,
-               cache.structure(self.self_obj) if self.self_obj is not None else None)
+               cache.structure(self.self_obj) if self.self_obj is not None else _cells_read(self.fn))
         compiled = cache.lookup(key)
         if compiled is None:
             marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
@@ -204,6 +204,26 @@ def _unbind(target):
         return target, None
     raise ArgumentError("cannot differentiate a %s: give a Cell or a Python function"
                         % type(target).__name__)
+
+
+def _cells_read(fn):
+    """The structure of the Cells a plain function names as globals or closure variables
+    (``def forward_fn(x): return net(x)``): their training mode and other constant attributes
+    decide what is compiled, as a Cell's own structure does for GradOperation of a Cell."""
+    from .nn.cell import Cell
+    found = []
+    for name in fn.__code__.co_names:
+        obj = fn.__globals__.get(name)
+        if isinstance(obj, Cell):
+            found.append((name, cache.structure(obj)))
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            obj = cell.cell_contents
+        except ValueError:
+            continue
+        if isinstance(obj, Cell):
+            found.append((name, cache.structure(obj)))
+    return tuple(found) or None
 
 
 def _fast_table(target):

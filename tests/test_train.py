@@ -141,3 +141,25 @@ def test_optimizer_rejects_gradients_for_other_parameters():
     with pytest.raises(ValueError):
         opt((Tensor(np.zeros(2, np.float32)),))
     assert extra.name == "extra"
+
+
+DROP_NET = nn.SequentialCell([nn.Dense(3, 4, weight_init=Tensor(W1), bias_init=Tensor(B1)), nn.Dropout(p=0.5)])
+
+
+def drop_forward(x):
+    return ops.sum(DROP_NET(x))
+
+
+def test_a_function_using_a_global_cell_sees_its_set_train():
+    # the functional style: value_and_grad of a function that calls a global network
+    grad = adjoint.grad(drop_forward, None, DROP_NET.trainable_params())
+    DROP_NET.set_train(False)
+    eval_db = grad(Tensor(X))[1].asnumpy()
+    np.testing.assert_allclose(eval_db, np.full(4, 5.0))          # no dropout: every row counts
+    DROP_NET.set_train(True)
+    np.random.seed(3)
+    train_db = grad(Tensor(X))[1].asnumpy()
+    assert not np.allclose(train_db, eval_db)                     # not the evaluation-mode code
+    assert set(np.unique(train_db / 2.0).tolist()) <= set(range(6))
+    DROP_NET.set_train(False)
+    np.testing.assert_allclose(grad(Tensor(X))[1].asnumpy(), eval_db)
