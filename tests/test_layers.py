@@ -48,8 +48,9 @@ class SumOfSquares(nn.Cell):
 
 
 # -- Conv2d -------------------------------------------------------------------------------------
-CONV_CASES = {"same": {}, "valid": dict(pad_mode="valid"), "pad(1,0,2,1)": dict(pad_mode="pad", padding=(1, 0, 2, 1)),
-              "same stride2": dict(stride=2), "valid stride2 dilation(1,2)": dict(pad_mode="valid", stride=2, dilation=(1, 2)),
+CONV_CASES = {"same": {}, "valid": dict(pad_mode="valid"),
+              "pad(1,0,2,1)": dict(pad_mode="pad", padding=(1, 0, 2, 1)), "same stride2": dict(stride=2),
+              "valid stride2 dilation(1,2)": dict(pad_mode="valid", stride=2, dilation=(1, 2)),
               "same dilation2": dict(dilation=2)}
 
 
@@ -75,7 +76,8 @@ def test_grouped_conv2d_equals_mindspore():
     assert nn.Conv2d(2, 4, (2, 3), stride=(2, 1))(Tensor(X)).shape == (2, 4, 3, 5)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(pad_mode="valid", has_bias=True), dict(pad_mode="pad", padding=(1, 0, 0, 2), stride=2),
+@pytest.mark.parametrize("kw", [dict(), dict(pad_mode="valid", has_bias=True),
+                                dict(pad_mode="pad", padding=(1, 0, 0, 2), stride=2),
                                 dict(dilation=(2, 1), has_bias=True), dict(group=2, has_bias=True, stride=(1, 2))],
                          ids=["same", "valid-bias", "pad-stride", "dilation", "group"])
 def test_conv2d_gradients(kw):
@@ -142,10 +144,12 @@ def _eager_input_grad_norm(conv, r, x):
 
 
 # -- pooling ------------------------------------------------------------------------------------
-POOLS = {"MaxPool2d(2,2)": lambda: nn.MaxPool2d(2, 2), "MaxPool2d(3,2,same)": lambda: nn.MaxPool2d(3, 2, pad_mode="same"),
+POOLS = {"MaxPool2d(2,2)": lambda: nn.MaxPool2d(2, 2),
+         "MaxPool2d(3,2,same)": lambda: nn.MaxPool2d(3, 2, pad_mode="same"),
          "MaxPool2d(3,1,pad,padding=1)": lambda: nn.MaxPool2d(3, 1, pad_mode="pad", padding=1),
          "MaxPool2d(2,2,pad,ceil_mode=True)": lambda: nn.MaxPool2d(2, 2, pad_mode="pad", ceil_mode=True),
-         "AvgPool2d(2,2)": lambda: nn.AvgPool2d(2, 2), "AvgPool2d(3,2,same)": lambda: nn.AvgPool2d(3, 2, pad_mode="same"),
+         "AvgPool2d(2,2)": lambda: nn.AvgPool2d(2, 2),
+         "AvgPool2d(3,2,same)": lambda: nn.AvgPool2d(3, 2, pad_mode="same"),
          "AvgPool2d(3,1,pad,padding=1)": lambda: nn.AvgPool2d(3, 1, pad_mode="pad", padding=1),
          "AvgPool2d(3,1,pad,padding=1,count_include_pad=False)":
              lambda: nn.AvgPool2d(3, 1, pad_mode="pad", padding=1, count_include_pad=False)}
@@ -164,7 +168,8 @@ def test_pooling_equals_mindspore_and_its_gradient_finite_differences(label):
 
 def test_max_pool_gradient_goes_to_the_first_maximum_as_mindspore():
     xt = np.array([[[[1, 1, 0, 2], [0, 1, 2, 2], [3, 0, 0, 0], [0, 3, 0, 0]]]], np.float32)
-    for pool, key in [(nn.MaxPool2d(2, 2), "maxpool tie grad"), (nn.MaxPool2d(3, 1, pad_mode="same"), "maxpool overlap grad")]:
+    for pool, key in [(nn.MaxPool2d(2, 2), "maxpool tie grad"),
+                      (nn.MaxPool2d(3, 1, pad_mode="same"), "maxpool overlap grad")]:
         g = adjoint.grad(Weighted(pool, np.ones(pool(Tensor(xt)).shape, np.float32)))(Tensor(xt))
         close(g.asnumpy()[0, 0], LAYERS[key])
     assert repr(nn.MaxPool2d(2, 2)) == "MaxPool2d(kernel_size=2, stride=2, pad_mode=VALID)"
@@ -344,7 +349,8 @@ def test_embedding_equals_mindspore():
     (dtable,) = adjoint.grad(Weighted(emb, np.arange(12.).reshape(2, 2, 3).astype(np.float32)), None,
                              emb.trainable_params())(ids)
     close(dtable.asnumpy(), LAYERS["embedding grad"])
-    onehot = nn.Embedding(5, 3, use_one_hot=True, embedding_table=Tensor(np.arange(15, dtype=np.float32).reshape(5, 3)))
+    table = Tensor(np.arange(15, dtype=np.float32).reshape(5, 3))
+    onehot = nn.Embedding(5, 3, use_one_hot=True, embedding_table=table)
     close(onehot(ids).asnumpy(), LAYERS["embedding out"])
     assert not nn.Embedding(5, 3, padding_idx=1).embedding_table.asnumpy()[1].any()
     np.random.seed(0)
@@ -375,7 +381,8 @@ LOSSES = {
     "CrossEntropyLoss(weight=cw, reduction='none')": (lambda: nn.CrossEntropyLoss(weight=CW, reduction="none"), LABELS),
     "CrossEntropyLoss(ignore_index=2)": (lambda: nn.CrossEntropyLoss(ignore_index=2), LABELS),
     "CrossEntropyLoss(label_smoothing=0.1)": (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), LABELS),
-    "CrossEntropyLoss(weight=cw, label_smoothing=0.1)": (lambda: nn.CrossEntropyLoss(weight=CW, label_smoothing=0.1), LABELS),
+    "CrossEntropyLoss(weight=cw, label_smoothing=0.1)":
+        (lambda: nn.CrossEntropyLoss(weight=CW, label_smoothing=0.1), LABELS),
     "CrossEntropyLoss() probs": (lambda: nn.CrossEntropyLoss(), PROBS),
     "CrossEntropyLoss(weight=cw) probs": (lambda: nn.CrossEntropyLoss(weight=CW), PROBS),
     "CrossEntropyLoss(label_smoothing=0.2) probs": (lambda: nn.CrossEntropyLoss(label_smoothing=0.2), PROBS),
@@ -466,8 +473,6 @@ def test_assign_writes_parameters_after_each_call_and_is_not_differentiated():
 
 
 def test_the_fence_still_refuses_other_mutations():
-    from programs import bad_cells  # noqa: F401  (the shared bad programs)
-
     class Stores(nn.Cell):
         def __init__(self):
             super().__init__()

@@ -146,10 +146,13 @@ def _remember(x, key, cols):
         ref = weakref.ref(x, lambda _, ident=ident: _WINDOWS.pop(ident, None))
     except TypeError:
         return
-    _WINDOWS[ident] = (ref, key, cols)
-    _WINDOWS.move_to_end(ident)
+    _WINDOWS.pop(ident, None)
+    _WINDOWS[ident] = (ref, key, cols)          # the newest last
     while len(_WINDOWS) > _WINDOWS_MAX:
-        _WINDOWS.popitem(last=False)
+        try:
+            _WINDOWS.popitem(last=False)
+        except KeyError:                        # emptied meanwhile (another thread, a callback)
+            break
 
 
 def _recall(x, key):

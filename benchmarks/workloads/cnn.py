@@ -12,7 +12,6 @@ the same NumPy for adjoint and the hand-written step. All contenders run with on
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-import adjoint
 from adjoint import ParameterTuple, Tensor, nn, ops
 
 import peers
