@@ -13,6 +13,7 @@ from .gradcheck import GradCheckError, check_grad
 from .decorate import compile
 from .errors import AdjointError, ArgumentError, GradRuntimeError, SourceError, UnsupportedError
 from .compiler.cache import AdjointWarning, cache_info, clear_cache, set_cache_size
+from .checkpoint import load_checkpoint, load_param_into_net, save_checkpoint
 from . import nn, ops
 
 __version__ = "0.1.0"
@@ -21,4 +22,5 @@ __all__ = ["Tensor", "Parameter", "ParameterTuple", "dtype", "grad", "value_and_
            "check_grad", "GradCheckError",
            "nn", "ops",
            "AdjointError", "ArgumentError", "GradRuntimeError", "SourceError", "UnsupportedError",
-           "cache_info", "clear_cache", "set_cache_size", "AdjointWarning"]
+           "cache_info", "clear_cache", "set_cache_size", "AdjointWarning",
+           "save_checkpoint", "load_checkpoint", "load_param_into_net"]

@@ -307,13 +307,17 @@ def format_value(arr):
                                formatter={"float_kind": lambda v: (fmt % v).rjust(width)})
     else:
         body = np.array2string(arr, separator=", ", threshold=1000)
+    if arr.ndim > 2:        # MindSpore separates the 2-D blocks of a 3-D Tensor without blank lines
+        body = "\n".join(line for line in body.split("\n") if line.strip())
     return ("\n" if arr.ndim > 1 else " ") + body
 
 
 def _scalar_text(arr):
+    """A 0-d Tensor's value as MindSpore prints it: C++ stream formatting (six significant
+    digits, like %g) for floats, ``value= 0.98344``; integers and bools as they are."""
     v = arr.item()
-    if isinstance(v, float) and v.is_integer():
-        return repr(int(v))
+    if isinstance(v, float):
+        return "%g" % v
     return str(v)
 
 

@@ -84,6 +84,10 @@ def run_workload(mod, opts, log):
     again (their ratio is to the hand-written time of that pass)."""
     inp = mod.make_inputs()
     args = tuple(inp.values())
+    # A workload that draws random numbers (dropout masks) reseeds NumPy before each checked call,
+    # so every contender draws the same ones there.
+    reseed = getattr(mod, "reseed", None) or (lambda: None)
+    reseed()
     want = mod.hand_grad(*args)
     contenders = mod.adjoint_contenders(inp)
     target = mod.TARGET
@@ -107,10 +111,12 @@ def run_workload(mod, opts, log):
     hand = functools.partial(mod.hand_grad, *args)
     fns, kinds = {HAND: hand}, {HAND: "baseline"}
     for c in contenders:
+        reseed()
         harness.check_close(c.to_numpy(c.call()), want, "%s/%s" % (mod.NAME, c.label))
         fns[c.label] = functools.partial(c.gradfn, *c.args)
         kinds[c.label] = "adjoint"
     raw = harness.raw_generated(contenders[0])
+    reseed()
     harness.check_close(contenders[0].to_numpy(raw()), want, "%s/%s" % (mod.NAME, RAW))
     fns[RAW] = raw
     kinds[RAW] = "diagnostic"
@@ -131,6 +137,7 @@ def run_workload(mod, opts, log):
             continue
         try:
             call = factory()
+            reseed()
             t0 = time.perf_counter()
             got = call()
             first_call[name] = (time.perf_counter() - t0) * 1e3
@@ -340,8 +347,11 @@ def _spawn(name, opts, log, peers):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--worker-out", out,
            "--rounds", str(opts.rounds), "--batch-ms", str(opts.batch_seconds * 1e3),
            "--peers" if peers else "--no-peers"] + (["--quick"] if opts.quick else [])
+    # A workload may ask for environment variables (e.g. one BLAS thread) set before NumPy loads.
+    env = dict(os.environ)
+    env.update(getattr(importlib.import_module("workloads." + name), "ENV", {}))
     try:
-        proc = subprocess.run(cmd)
+        proc = subprocess.run(cmd, env=env)
         if proc.returncode != 0:
             raise SystemExit("workload %s failed (exit %d)" % (name, proc.returncode))
         with open(out) as f:

@@ -11,6 +11,7 @@ import pytest
 import adjoint
 import adjoint.ops as ops
 from adjoint import Tensor
+from adjoint.compiler import rules as P
 from fd import numeric_grad
 
 # Each spec wraps its function in a new closure: compiling again each time is right, and so is
@@ -108,6 +109,39 @@ def f_Softmax(x): return ops.Softmax(axis=0)(x)
 def f_sigmoid_method(x): return x.sigmoid()
 def f_broadcast_to(x): return np.broadcast_to(x, (2, 3, 4))
 def f_chain(x, y): return np.tanh(np.exp(-x * x) * np.sin(x) + x ** 3 / (1 + y * y))
+# convolution, pooling and bias (NCHW); the *_grad primitives are what gradients of gradients use
+def f_conv2d(x, w): return ops.conv2d(x, w)
+def f_conv2d_same(x, w): return ops.conv2d(x, w, pad_mode="same")
+def f_conv2d_pad_stride(x, w): return ops.conv2d(x, w, stride=2, pad_mode="pad", padding=(1, 0, 2, 1))
+def f_conv2d_dilation(x, w): return ops.conv2d(x, w, pad_mode="same", dilation=(2, 1))
+def f_conv2d_groups(x, w): return ops.conv2d(x, w, pad_mode="same", groups=2)
+def f_conv2d_bias(x, w, b): return ops.conv2d(x, w, b, stride=(2, 1), pad_mode="same")
+def f_conv2d_grad_input(g, w): return P.conv2d_grad_input(g, (2, 4, 5, 5), w, (1, 1), "same")
+def f_conv2d_grad_input_stride(g, w): return P.conv2d_grad_input(g, (2, 4, 5, 5), w, (2, 2), (1, 1, 1, 1))
+def f_conv2d_grad_weight(g, x): return P.conv2d_grad_weight(g, x, (3, 4, 3, 3), (1, 1), "same")
+def f_conv2d_grad_weight_groups(g, x): return P.conv2d_grad_weight(g, x, (4, 2, 2, 3), (2, 1), "same", (1, 1), 2)
+def f_max_pool2d(x): return ops.max_pool2d(x, 2)
+def f_max_pool2d_overlap(x): return ops.max_pool2d(x, 3, stride=1, padding=1)
+def f_max_pool2d_ceil(x): return ops.max_pool2d(x, 2, ceil_mode=True)
+def f_max_pool2d_same(x): return P.max_pool2d(x, (3, 3), (2, 2), "same")
+def f_avg_pool2d(x): return ops.avg_pool2d(x, 2, 2)
+def f_avg_pool2d_pad(x): return ops.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)
+def f_avg_pool2d_pad_included(x): return ops.avg_pool2d(x, 3, 2, padding=1)
+def f_avg_pool2d_same(x): return P.avg_pool2d(x, (3, 3), (2, 2), "same")
+def f_avg_pool2d_ceil(x): return ops.avg_pool2d(x, 2, 2, ceil_mode=True)
+def f_avg_pool2d_grad(g): return P.avg_pool2d_grad(g, (2, 3, 5, 5), (3, 3), (2, 2), "same")
+def f_bias_add(x, b): return ops.bias_add(x, b)
+def f_bias_add_2d(x, b): return ops.bias_add(x, b)
+def f_bias_add_grad(g): return P.bias_add_grad(g)
+def f_bias_broadcast(d): return P.bias_broadcast(d, (2, 3, 4, 5))
+def f_softplus(x): return ops.softplus(x)
+def f_softplus_beta(x): return ops.softplus(x, beta=2)
+
+
+POOL_X = np.random.default_rng(7).permutation(2 * 3 * 4 * 4).reshape(2, 3, 4, 4) / 10.0
+POOL_OUT = P.max_pool2d(POOL_X, (2, 2), (2, 2))
+def f_max_pool2d_grad(g): return P.max_pool2d_grad(g, POOL_X, POOL_OUT, (2, 2), (2, 2))
+def f_max_pool2d_pick(g): return P.max_pool2d_pick(g, POOL_X, POOL_OUT, (2, 2), (2, 2))
 
 
 def positive(shape, rng): return rng.uniform(0.5, 2.0, size=shape)
@@ -195,6 +229,34 @@ SPECS += [
     ("Softmax", f_Softmax, [(3, 2)], anywhere),
     ("broadcast_to", f_broadcast_to, [(3, 1)], anywhere),
     ("chain", f_chain, [(5,), (5,)], anywhere),
+    ("conv2d", f_conv2d, [(2, 3, 5, 6), (4, 3, 3, 2)], anywhere),
+    ("conv2d_same", f_conv2d_same, [(2, 3, 5, 5), (4, 3, 3, 3)], anywhere),
+    ("conv2d_pad_stride", f_conv2d_pad_stride, [(2, 3, 5, 6), (2, 3, 3, 3)], anywhere),
+    ("conv2d_dilation", f_conv2d_dilation, [(1, 2, 6, 5), (3, 2, 2, 3)], anywhere),
+    ("conv2d_groups", f_conv2d_groups, [(2, 4, 4, 4), (6, 2, 3, 3)], anywhere),
+    ("conv2d_bias", f_conv2d_bias, [(2, 3, 5, 4), (4, 3, 3, 3), (4,)], anywhere),
+    ("conv2d_grad_input", f_conv2d_grad_input, [(2, 3, 5, 5), (3, 4, 3, 3)], anywhere),
+    ("conv2d_grad_input_stride", f_conv2d_grad_input_stride, [(2, 3, 3, 3), (3, 4, 3, 3)], anywhere),
+    ("conv2d_grad_weight", f_conv2d_grad_weight, [(2, 3, 5, 5), (2, 4, 5, 5)], anywhere),
+    ("conv2d_grad_weight_groups", f_conv2d_grad_weight_groups, [(2, 4, 3, 5), (2, 4, 5, 5)], anywhere),
+    ("max_pool2d", f_max_pool2d, [(2, 3, 4, 6)], distinct),
+    ("max_pool2d_overlap", f_max_pool2d_overlap, [(2, 2, 5, 5)], distinct),
+    ("max_pool2d_ceil", f_max_pool2d_ceil, [(1, 2, 5, 5)], distinct),
+    ("max_pool2d_same", f_max_pool2d_same, [(1, 2, 5, 6)], distinct),
+    ("max_pool2d_grad", f_max_pool2d_grad, [(2, 3, 2, 2)], anywhere),
+    ("max_pool2d_pick", f_max_pool2d_pick, [(2, 3, 4, 4)], anywhere),
+    ("avg_pool2d", f_avg_pool2d, [(2, 3, 4, 6)], anywhere),
+    ("avg_pool2d_pad", f_avg_pool2d_pad, [(2, 2, 5, 5)], anywhere),
+    ("avg_pool2d_pad_included", f_avg_pool2d_pad_included, [(2, 2, 5, 5)], anywhere),
+    ("avg_pool2d_same", f_avg_pool2d_same, [(1, 2, 5, 6)], anywhere),
+    ("avg_pool2d_ceil", f_avg_pool2d_ceil, [(1, 2, 5, 5)], anywhere),
+    ("avg_pool2d_grad", f_avg_pool2d_grad, [(2, 3, 3, 3)], anywhere),
+    ("bias_add", f_bias_add, [(2, 3, 4, 5), (3,)], anywhere),
+    ("bias_add_2d", f_bias_add_2d, [(4, 3), (3,)], anywhere),
+    ("bias_add_grad", f_bias_add_grad, [(2, 3, 4, 5)], anywhere),
+    ("bias_broadcast", f_bias_broadcast, [(3,)], anywhere),
+    ("softplus", f_softplus, [(3, 4)], anywhere),
+    ("softplus_beta", f_softplus_beta, [(3, 4)], anywhere),
 ]
 
 

@@ -405,6 +405,7 @@ class ControlFlow:
             items.append(item)
             if len(items) > MAX_UNROLL:
                 raise self.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+        items = self.ctx.read_items(iterable, items)
         self._unrolled(node, iter(items), lambda item: self.assign(node.target, item))
 
     def unroll_while(self, node, test):

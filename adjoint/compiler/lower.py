@@ -125,11 +125,23 @@ class Context:
         return value
 
     def source_of(self, obj):
-        """Where ``obj`` was read from outside, or None (a constant, or made while compiling)."""
+        """Where ``obj`` was read from outside, or None (a constant, or made while compiling).
+        A Cell reached some other way (an item of a list a loop went through...) is its own
+        root: what is read off it is still checked."""
         if id(obj) in self.library:
             return None
         hit = self.sources.get(id(obj))
-        return hit[1] if hit is not None and hit[0] is obj else None
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        return Source(("const", obj)) if is_cell(obj) else None
+
+    def read_items(self, container, items):
+        """The items of ``container`` a loop goes through: read from it, so guarded like it."""
+        source = self.source_of(container)
+        if source is None or not isinstance(container, (list, tuple)) or len(items) != len(container):
+            return items
+        tier = EPOCH if is_cell(container) else CALL
+        return [self.read(item, source.item(k), tier, "item") for k, item in enumerate(items)]
 
 
 class Lowerer(ControlFlow):

@@ -5,6 +5,16 @@ from ..compiler import hooks
 from ..tensor import Parameter, structure_changed
 
 
+def structural_params(cell, path=""):
+    """``(name, Parameter)`` for every Parameter of ``cell``, named by where it lives
+    (attribute keys joined by dots), as MindSpore's ``parameters_and_names`` names them."""
+    params, cells = cell._registries()
+    for key, p in params.items():
+        yield path + key, p
+    for key, sub in cells.items():
+        yield from structural_params(sub, path + key + ".")
+
+
 class _CellType(type):
     """Setting a class attribute of a Cell class counts as a change, like an instance's."""
 
@@ -24,6 +34,9 @@ class Cell(metaclass=_CellType):
         object.__setattr__(self, "_params", OrderedDict())
         object.__setattr__(self, "_cells", OrderedDict())
         object.__setattr__(self, "training", False)
+        # A sub-Cell assigned to an attribute gets its Parameters renamed "attr.<path>"
+        # unless this is False (WithLossCell, TrainOneStepCell: MindSpore's auto_prefix).
+        object.__setattr__(self, "_auto_prefix", bool(auto_prefix))
 
     def _registries(self):
         d = self.__dict__
@@ -41,8 +54,15 @@ class Cell(metaclass=_CellType):
                 object.__setattr__(value, "name", name)
             params[name] = value
         elif isinstance(value, Cell):
-            for p in value.get_parameters():
-                object.__setattr__(p, "name", "%s.%s" % (name, p.name))
+            if self.__dict__.get("_auto_prefix", True):
+                # As MindSpore's update_parameters_name: the name is the attribute followed by
+                # where the Parameter lives inside the Cell (not by its current name), so
+                # assigning one Cell into two wrappers names its Parameters once: net.a.
+                renamed = set()
+                for rel, p in structural_params(value):
+                    if id(p) not in renamed:
+                        renamed.add(id(p))
+                        object.__setattr__(p, "name", "%s.%s" % (name, rel))
             cells[name] = value
         object.__setattr__(self, name, value)
         structure_changed()
@@ -97,9 +117,11 @@ class Cell(metaclass=_CellType):
             yield from cell.cells_and_names(name_prefix=(name_prefix + "." if name_prefix else "") + name)
 
     def set_train(self, mode=True):
-        object.__setattr__(self, "training", mode)
-        for cell in self.cells():
-            cell.set_train(mode)
+        """Training (True) or evaluation (False) mode for this Cell and every sub-Cell
+        (Dropout, BatchNorm). Compiled gradients depend on it, so it counts as a change."""
+        for _, cell in self.cells_and_names():
+            object.__setattr__(cell, "training", bool(mode))
+        structure_changed()
         return self
 
     def set_grad(self, requires_grad=True):

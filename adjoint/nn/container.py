@@ -6,7 +6,7 @@ Sub-Cells are registered under the keys ``'0'``, ``'1'``... so their Parameters 
 """
 from collections import OrderedDict
 
-from .cell import Cell
+from .cell import Cell, structural_params as _structural_params
 
 __all__ = ["SequentialCell", "CellList"]
 
@@ -16,16 +16,6 @@ def _check_cell(cell, cls_name):
         raise TypeError("For '%s', the type of cell must be Cell, but got %s."
                         % (cls_name, type(cell).__name__))
     return cell
-
-
-def _structural_params(cell, path=""):
-    """``(name, Parameter)`` for every Parameter of ``cell``, named by where it lives
-    (attribute keys joined by dots), as MindSpore's ``update_parameters_name`` names them."""
-    params, cells = cell._registries()
-    for key, p in params.items():
-        yield path + key, p
-    for key, sub in cells.items():
-        yield from _structural_params(sub, path + key + ".")
 
 
 def _valid_index(length, index, cls_name):

@@ -1,10 +1,15 @@
-"""Losses: ``MSELoss``, ``L1Loss``, ``SoftmaxCrossEntropyWithLogits`` (``construct(logits, labels)``)."""
+"""Losses: ``MSELoss``, ``L1Loss``, ``SoftmaxCrossEntropyWithLogits``, ``CrossEntropyLoss``,
+``NLLLoss``, ``BCEWithLogitsLoss``, ``SmoothL1Loss`` (``construct(logits, labels)``)."""
+import numbers
+
 import numpy as np
 
 from ..ops import functional as F
+from ..ops import nn_functional as NF
 from .cell import Cell
 
-__all__ = ["LossBase", "MSELoss", "L1Loss", "SoftmaxCrossEntropyWithLogits"]
+__all__ = ["LossBase", "MSELoss", "L1Loss", "SoftmaxCrossEntropyWithLogits", "CrossEntropyLoss", "NLLLoss",
+           "BCEWithLogitsLoss", "SmoothL1Loss"]
 
 
 class LossBase(Cell):
@@ -74,3 +79,65 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
         else:
             x = -F.sum(F.stop_gradient(labels) * logp, -1)
         return self.get_loss(x)
+
+
+def _reduction_arg(reduction, cls_name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError("For '%s', the 'reduction' must be in ['mean', 'sum', 'none'], but got %r."
+                         % (cls_name, reduction))
+    return reduction
+
+
+class CrossEntropyLoss(LossBase):
+    """``CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0)``:
+    softmax cross entropy of logits (N, C) against class indices (N,) (ints) or class
+    probabilities (N, C) (floats). With class ``weight`` the 'mean' divides by the summed
+    weights of the samples' classes; samples labelled ``ignore_index`` do not count."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(_reduction_arg(reduction, "CrossEntropyLoss"))
+        if not isinstance(label_smoothing, numbers.Real) or not 0 <= label_smoothing <= 1:
+            raise ValueError("For 'CrossEntropyLoss', the 'label_smoothing' must be in [0, 1], but got %r."
+                             % (label_smoothing,))
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, float(label_smoothing)
+
+    def construct(self, logits, labels):
+        return NF.cross_entropy(logits, labels, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(LossBase):
+    """``NLLLoss(weight=None, ignore_index=-100, reduction='mean')``: minus the log-probability
+    (the input, e.g. from LogSoftmax) of each sample's class."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(_reduction_arg(reduction, "NLLLoss"))
+        self.weight, self.ignore_index = weight, ignore_index
+
+    def construct(self, logits, labels):
+        return NF.nll_loss(logits, labels, self.weight, self.ignore_index, self.reduction)
+
+
+class BCEWithLogitsLoss(LossBase):
+    """``BCEWithLogitsLoss(reduction='mean', weight=None, pos_weight=None)``: binary cross
+    entropy of sigmoid(logits) against targets in [0, 1], computed stably from the logits."""
+
+    def __init__(self, reduction="mean", weight=None, pos_weight=None):
+        super().__init__(_reduction_arg(reduction, "BCEWithLogitsLoss"))
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def construct(self, logits, labels):
+        return NF.binary_cross_entropy_with_logits(logits, labels, self.weight, self.pos_weight, self.reduction)
+
+
+class SmoothL1Loss(LossBase):
+    """``SmoothL1Loss(beta=1.0, reduction='none')``: 0.5 * d**2 / beta where |d| < beta, else
+    |d| - 0.5 * beta, for d = logits - labels (note MindSpore's default: no reduction)."""
+
+    def __init__(self, beta=1.0, reduction="none"):
+        super().__init__(_reduction_arg(reduction, "SmoothL1Loss"))
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or beta <= 0:
+            raise ValueError("For 'SmoothL1Loss', the 'beta' must be a positive number, but got %r." % (beta,))
+        self.beta = float(beta)
+
+    def construct(self, logits, labels):
+        return NF.smooth_l1_loss(logits, labels, self.beta, self.reduction)

@@ -9,4 +9,6 @@ from .shape import *            # noqa: F401,F403
 from .indexing import *         # noqa: F401,F403
 from .nn import *               # noqa: F401,F403
 from .structural import *       # noqa: F401,F403
+from .conv import *             # noqa: F401,F403
+from .training import *         # noqa: F401,F403
 from .reductions import sum     # noqa: F401  (star-import skips nothing, but be explicit)
