@@ -12,21 +12,21 @@ from . import ir
 def loop_parts(op):
     """(initial values, body block, carried block arguments) of a for/while op."""
     body = op.blocks[-1]
-    if op.prim.name == "for":
+    if op.prim is ir.FOR:
         return op.args[3:], body, body.args[1:]
     return op.args, body, body.args
 
 
 def _varied(ops, varied):
     for op in ops:
-        name = op.prim.name
-        if name == "if":
+        prim = op.prim
+        if prim is ir.IF:
             for block in op.blocks:
                 _varied(block.ops, varied)
             for k, r in enumerate(op.results):
                 if any(b.yields[k] in varied for b in op.blocks if isinstance(b.yields[k], ir.Value)):
                     varied.add(r)
-        elif name in ("for", "while"):
+        elif prim in ir.STRUCTURED_LOOPS:
             inits, body, carried = loop_parts(op)
             for _ in range(len(carried) + 1):
                 before = len(varied)
@@ -40,10 +40,10 @@ def _varied(ops, varied):
             for arg, r in zip(carried, op.results):
                 if arg in varied:
                     varied.add(r)
-        elif name == "bprop_call":
+        elif prim is ir.CUSTOM:
             if any(v in varied for v in op.values()):
                 varied.update(op.results)
-        elif name == "tape_pop":
+        elif prim is ir.TAPE_POP:
             saved = saved_for(op.args[0])
             if saved is None:
                 varied.update(op.results)      # unknown: be safe (the reverse refuses it)
@@ -63,12 +63,12 @@ def origin_tape(tape):
             return None
         if any(t is tape for t, _ in ir.tapes(tape.op)):
             return tape
-        if tape.op.prim.name == "if":        # a tape a branch wrote, exported by its if
+        if tape.op.prim is ir.IF:           # a tape a branch wrote, exported by its if
             k = tape.op.results.index(tape)
             found = [b.yields[k] for b in tape.op.blocks if isinstance(b.yields[k], ir.Value)]
             tape = found[0] if found else None
             continue
-        if tape.op.prim.name != "tape_pop":
+        if tape.op.prim is not ir.TAPE_POP:
             return None
         outer = origin_tape(tape.op.args[0])
         if outer is None:
@@ -91,18 +91,18 @@ def saved_for(tape):
 
 def _useful(ops, useful):
     for op in reversed(ops):
-        name = op.prim.name
-        if name == "tape_pop":
+        prim = op.prim
+        if prim is ir.TAPE_POP:
             saved = saved_for(op.args[0]) or ()
             useful.update(v for r, v in zip(op.results, saved) if r in useful and isinstance(v, ir.Value))
             continue
-        if name == "if":
+        if prim is ir.IF:
             for k, r in enumerate(op.results):
                 if r in useful:
                     useful.update(b.yields[k] for b in op.blocks if isinstance(b.yields[k], ir.Value))
             for block in op.blocks:
                 _useful(block.ops, useful)
-        elif name in ("for", "while"):
+        elif prim in ir.STRUCTURED_LOOPS:
             inits, body, carried = loop_parts(op)
             for _ in range(len(carried) + 1):
                 before = len(useful)

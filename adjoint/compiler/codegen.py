@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from . import gastutil, ir, names
+from . import rules as P
 from .activity import loop_parts
 from .codegen_plan import Plan, _leaves, _line
 from .names import Namer
@@ -116,7 +117,7 @@ class _Emitter(Plan):
             return g.BinOp(left=left, op=_INFIX[prim.infix](), right=right)
         if prim.unary:
             return g.UnaryOp(op=g.USub(), operand=self.arg(args[0]))
-        if prim.name == "ipow":               # x ** 3 -> x * x * x
+        if prim is P.ipow:                    # x ** 3 -> x * x * x
             base = self.arg(args[0])
             expr = base
             for _ in range(args[1].value - 1):
@@ -134,7 +135,7 @@ class _Emitter(Plan):
             keywords = [g.keyword(arg=k, value=self.arg(a))
                         for k, a in zip(op.kwnames, args[len(args) - n_kw:])]
             return g.Call(func=self.const(args[0].value), args=positional, keywords=keywords)
-        if prim.name == "make_tuple":
+        if prim is P.make_tuple:
             return g.Tuple(elts=[self.arg(a) for a in args], ctx=g.Load())
         positional, keywords = self.call_args(prim, args)
         if prim.method:
@@ -233,30 +234,30 @@ class _Emitter(Plan):
                 group = key
                 label = "grad of: " if op.role == "grad" else ""
                 self.line(depth, "# %s%s  [%s]" % (label, op.loc.text.strip(), op.loc.short()))
-            name = op.prim.name
-            if name == "if":
+            prim = op.prim
+            if prim is ir.IF:
                 self.emit_if(op, depth)
-            elif name == "bprop_call":
+            elif prim is ir.CUSTOM:
                 self.block(op.blocks[0].ops, depth)
                 self.finish_block(op.blocks[0], op.results, depth)
-            elif name in ("for", "while"):
+            elif prim in ir.STRUCTURED_LOOPS:
                 self.emit_loop(op, depth)
-            elif name in ("tape_pop", "dtape_pop"):
+            elif prim in (ir.TAPE_POP, ir.DTAPE_POP):
                 tape = self.name_of(op.args[0])
                 if op.results:
                     self.assign(depth, [self.name_of(r) for r in op.results],
                                 gastutil.parse_expr("%s.pop()" % tape), op.loc)
                 else:                       # a while's trip count: nothing else was saved
                     self.line(depth, "%s.pop()" % tape, op.loc)
-            elif name == "new_list":
+            elif prim is ir.NEW_LIST:
                 self.line(depth, "%s = []" % self.name_of(op.result), op.loc)
-            elif name == "tape_push":
+            elif prim is ir.TAPE_PUSH:
                 items = [gastutil.to_source(self.arg(a)) for a in op.args[1:]]
                 packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
                 self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed), op.loc)
-            elif name == "print":
+            elif prim is P.print_:
                 self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
-            elif name == "assert":
+            elif prim is P.assert_:
                 msg = op.args[1]
                 self.stmt(depth, g.Assert(test=self.arg(op.args[0]),
                                           msg=None if isinstance(msg, ir.Const) and msg.value is None
@@ -275,7 +276,7 @@ class _Emitter(Plan):
         (when that value is still readable here: an argument or a top-level value)."""
         where = repr(op.loc.short() if op.loc is not None else "?")
         for r in op.results:
-            if r not in self.names or op.prim.name in ("new_list", "tape_push"):
+            if r not in self.names or op.prim in (ir.NEW_LIST, ir.TAPE_PUSH):
                 continue
             name = self.name_of(r)
             self.line(depth, "check_value(%s, _fkind, %r, %s)" % (name, name, where))
@@ -336,7 +337,7 @@ class _Emitter(Plan):
                         for y, r in zip(block.yields, results)))
 
     def emit_loop(self, op, depth):
-        is_while = op.prim.name == "while"
+        is_while = op.prim is ir.WHILE
         inits, body, _ = loop_parts(op)
         pairs = [(self.name_of(r), a) for r, a in zip(op.results, inits)
                  if not (isinstance(a, ir.Value) and self.name_of(a) == self.name_of(r))]

@@ -3,6 +3,7 @@ that uses them, which values share one Python name (loop variables), which loop
 accumulators add in place, and after which statement each name can be freed.
 """
 from . import ir
+from . import rules as P
 from .activity import loop_parts
 
 
@@ -26,7 +27,7 @@ class Plan:
                         self.yield_uses[y] = self.yield_uses.get(y, 0) + 1
             for v in ir.saved_values(op):
                 uses[v] = uses.get(v, 0) + 2
-            if op.prim.name == "ipow":          # printed n times: never fold an expression in
+            if op.prim is P.ipow:               # printed n times: never fold an expression in
                 uses[op.args[0]] = uses.get(op.args[0], 0) + 2
         for v in _leaves(self.returns):
             if isinstance(v, ir.Value):
@@ -43,7 +44,7 @@ class Plan:
         # Then fold temporaries into the expression that uses them, where that moves no read
         # past a write of the same name (not when checking: every value is checked on its own).
         for op in all_ops if not self.checks else ():
-            if op.prim.name == "while":
+            if op.prim is ir.WHILE:
                 cond = op.blocks[0].yields[0]
                 if isinstance(cond, ir.Value) and cond.op is not None and cond.name is None \
                         and self.yield_uses.get(cond) == 1 and not uses.get(cond) and not cond.op.blocks:
@@ -56,7 +57,7 @@ class Plan:
                     and u is not None and self.block_of[u] is self.block_of[op]
                     and (u in self.in_place and u.args[1] is v
                          or _line(u.loc) == _line(op.loc) and u.role == op.role)
-                    and op.prim.name != "make_slice" and self._safe_to_move(op, u)):
+                    and op.prim is not P.make_slice and self._safe_to_move(op, u)):
                 self.inline[v] = op
 
     def _reads(self, op):
@@ -89,7 +90,7 @@ class Plan:
     def _name_structured(self, op):
         """Results, block arguments and (where safe) yielded values of a structured op share
         one Python name, so the generated loop reads like the user's."""
-        if op.prim.name in ("if", "bprop_call"):
+        if op.prim in (ir.IF, ir.CUSTOM):
             for k, r in enumerate(op.results):
                 for block in op.blocks:
                     self._coalesce(block, block.yields[k], r, arg=None)
@@ -98,7 +99,7 @@ class Plan:
             return
         body = op.blocks[-1]
         _, _, carried = loop_parts(op)
-        if op.prim.name == "for" and body.args[0] not in self.uses:
+        if op.prim is ir.FOR and body.args[0] not in self.uses:
             self.names[body.args[0]] = "_"
         for arg, r, y in zip(carried, op.results, body.yields):
             self.names[arg] = self.name_of(r)
@@ -115,7 +116,7 @@ class Plan:
             if not (isinstance(init, ir.Value) and init.op is not None and init.op.attrs.get("fresh")
                     and self.uses.get(init) == 1):
                 continue
-            if (isinstance(y, ir.Value) and y.op is not None and y.op.prim.name == "add"
+            if (isinstance(y, ir.Value) and y.op is not None and y.op.prim is P.add
                     and y.op.args[0] is arg and self.names.get(y) == self.names.get(arg)
                     and self.block_of.get(y.op) is body.ops):
                 self.in_place.add(y.op)
@@ -156,7 +157,7 @@ class Plan:
         keep = {v for v in _leaves(self.returns) if isinstance(v, ir.Value)}
         self._plan_block_frees(self.func.body.ops, keep, final=True)
         for op in ir.walk(self.func.body.ops):
-            if op.prim.name in ("for", "while"):
+            if op.prim in ir.STRUCTURED_LOOPS:
                 body = op.blocks[-1]
                 keep = {y for y in body.yields if isinstance(y, ir.Value)}
                 keep.update(ir.saved_values(op))

@@ -18,22 +18,12 @@ import itertools
 
 from ..errors import SourceError
 from . import gastutil, ir
-from .prims import Prim, is_literal
+from .prims import is_literal
 from .trees import flatten
 
 g = gastutil.nodes
 
-IF = Prim("if", None, "cond")
-FOR = Prim("for", None, "start, stop, step, *inits")
-WHILE = Prim("while", None, "*inits")
-TAPE_POP = Prim("tape_pop", None, "tape", pure=False)
-CUSTOM = Prim("bprop_call", None, "*args")     # a Cell call whose gradient its bprop gives
-# Second derivatives of loops: the adjoints of values popped from a tape go back on a list.
-NEW_LIST = Prim("new_list", None, "", pure=False)
-TAPE_PUSH = Prim("tape_push", None, "tape, *values", pure=False)
-DTAPE_POP = Prim("dtape_pop", None, "tape", pure=False)
-for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM, NEW_LIST, TAPE_PUSH, DTAPE_POP):
-    _p.rule_kind = "structured"
+from .ir import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH, WHILE  # noqa: F401
 
 MAX_UNROLL = 100000
 

@@ -20,10 +20,26 @@ and a loop ``for t in range(3): h = np.tanh(h @ w)``::
 """
 import itertools
 
-from .prims import is_literal
+from .prims import Prim, is_literal
 from .trees import LEAF, flatten
 
 _ids = itertools.count(1)
+
+# Structured ops: they own blocks (if, for, while, a Cell call with its own bprop) or move
+# values between a loop and its reverse (the tape; and, for second derivatives, lists of the
+# adjoints of popped values).
+IF = Prim("if", None, "cond")
+FOR = Prim("for", None, "start, stop, step, *inits")
+WHILE = Prim("while", None, "*inits")
+TAPE_POP = Prim("tape_pop", None, "tape", pure=False)
+CUSTOM = Prim("bprop_call", None, "*args")     # a Cell call whose gradient its bprop gives
+# Second derivatives of loops: the adjoints of values popped from a tape go back on a list.
+NEW_LIST = Prim("new_list", None, "", pure=False)
+TAPE_PUSH = Prim("tape_push", None, "tape, *values", pure=False)
+DTAPE_POP = Prim("dtape_pop", None, "tape", pure=False)
+for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM, NEW_LIST, TAPE_PUSH, DTAPE_POP):
+    _p.rule_kind = "structured"
+STRUCTURED_LOOPS = (FOR, WHILE)
 
 
 class Value:
@@ -187,7 +203,7 @@ def _print_ops(ops, lines, indent, show):
         text = indent + "%s = %s(%s)" % (res, op.prim.name, ", ".join(show(a) for a in op.args))
         if op.blocks:
             for k, block in enumerate(op.blocks):
-                head = text if k == 0 else indent + "else" if op.prim.name == "if" else indent + "do"
+                head = text if k == 0 else indent + "else" if op.prim is IF else indent + "do"
                 if block.args:
                     head += " (%s)" % ", ".join(show(a) for a in block.args)
                 lines.append(head + ":")

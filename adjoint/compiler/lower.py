@@ -601,9 +601,9 @@ class Lowerer(ControlFlow):
             folded = self.fold(prim, operands)
             if folded is not _NOFOLD:
                 return folded
-        if prim.name == "tuple_getitem":
+        if prim is _P().tuple_getitem:
             src = operands[0]
-            if isinstance(src, ir.Value) and src.op is not None and src.op.prim.name == "make_tuple" \
+            if isinstance(src, ir.Value) and src.op is not None and src.op.prim is _P().make_tuple \
                     and isinstance(operands[1], ir.Const):
                 picked = src.op.args[operands[1].value]
                 return picked if isinstance(picked, ir.Value) else picked.value

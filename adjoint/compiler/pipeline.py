@@ -24,10 +24,6 @@ from .trees import flatten, map_leaves
 from .reverse import differentiate
 from .verify import verify
 
-# Primitives whose result is a boolean: differentiating it is a mistake, not a zero gradient.
-BOOLEAN_PRIMS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-                 "logical_and", "logical_or", "logical_not"}
-
 ARRAY = "<array>"       # an argument that is an array at run time
 SCALAR = "<scalar>"     # an argument that is a number at run time (shape (): no broadcasting)
 
@@ -124,7 +120,7 @@ def check_outputs(func, seeded, src):
                 what = "None"
             elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, complex, np.number)):
                 what = "a %s (%r)" % (type(value).__name__, value) if is_literal(value) else "a %s" % type(value).__name__
-        elif out.op is not None and out.op.prim.name in BOOLEAN_PRIMS:
+        elif out.op is not None and out.op.prim.boolean:
             what = "a boolean (the result of `%s`)" % out.op.prim.name
         if what is None:
             continue

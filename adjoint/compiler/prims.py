@@ -23,12 +23,32 @@ from .hooks import unwrap_args, wrap_result
 PRIMS = {}
 ALIASES = {}
 
+# What a primitive's result is shaped like, known without knowing any shape (``shape=``):
+SAME = "same"              # like its first argument (exp, negative...)
+BROADCAST = "broadcast"    # like its arguments broadcast together (add, mul...)
+REDUCE = "reduce"          # (x, axis, keepdims): a number when axis is None and not keepdims
+SHAPE = "shape"            # the result *is* a shape tuple
+RESHAPE = "reshape"        # (x, shape): like the array whose shape the second argument is
+
+
+def like(k):
+    """Shaped like argument ``k`` (unbroadcast(g, x) is shaped like x: like(1))."""
+    return ("like", k)
+
 
 class Prim:
+    """A primitive and the facts the passes may use about it: ``shape`` (above),
+    ``shape_only`` (argument positions read only for their shape: a saved shape will do),
+    ``commutative``, ``boolean`` (the result is a truth value: no gradient, and not something
+    to differentiate), ``linear`` (linear in its differentiable arguments)."""
+
     def __init__(self, name, impl, sig="x", emit=None, infix=None, unary=None, attr=None,
-                 method=None, subscript=False, diff=None, pure=True, keywords=None):
+                 method=None, subscript=False, diff=None, pure=True, keywords=None,
+                 shape=None, shape_only=(), commutative=False, boolean=False, linear=False):
         self.name = name
         self.impl = impl
+        self.shape, self.shape_only = shape, tuple(shape_only)
+        self.commutative, self.boolean, self.linear = commutative, boolean, linear
         self.signature = inspect.signature(eval("lambda %s: None" % sig))
         self.params = list(self.signature.parameters)
         self.emit = emit or name

@@ -14,7 +14,7 @@ from . import ir
 from .activity import loop_parts, origin_tape
 from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
 from .lower import _P
-from .passes.shapes import IS_SHAPE, SHAPE_ONLY
+from .prims import SHAPE
 from .passes.substitute import substitute_ops
 
 
@@ -298,7 +298,7 @@ def _save_shapes_only(ctx, body, rops, index):
     defined = {r: o for o in body.ops for r in o.results}
     shape_uses, value_uses = {}, set()
     for o in ir.walk(rops):
-        positions = SHAPE_ONLY.get(o.prim.name, ())
+        positions = o.prim.shape_only
         for k, a in enumerate(o.args):
             if isinstance(a, ir.Value) and (a in defined or a in body.args) and a is not index:
                 if k in positions:
@@ -309,7 +309,7 @@ def _save_shapes_only(ctx, body, rops, index):
             if v not in o.args:
                 value_uses.add(v)
     for v, uses in shape_uses.items():
-        if v in value_uses or (v.op is not None and v.op.prim.name in IS_SHAPE):
+        if v in value_uses or (v.op is not None and v.op.prim.shape == SHAPE):
             continue
         shape = ir.Value(None)
         loc, role = (v.op.loc, v.op.role) if v.op is not None else (None, "fwd")

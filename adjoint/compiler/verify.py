@@ -89,8 +89,8 @@ class _Verifier:
                 self.fail("tape %r does not point back at the loop that writes it" % (tape,), op)
 
     def structured(self, op, scope):
-        kind = op.prim.name
-        if kind == "if":
+        kind = op.prim
+        if kind is ir.IF:
             if len(op.blocks) != 2 or any(b.args for b in op.blocks):
                 self.fail("an if has two blocks without arguments", op)
             for k, block in enumerate(op.blocks):
@@ -99,18 +99,18 @@ class _Verifier:
                 self.checked_block(op, block, inner, len(op.results))
                 scope.record_branch(op.args[0], k, block, inner)
             return
-        if kind == "bprop_call":
+        if kind is ir.CUSTOM:
             self.checked_block(op, op.blocks[0], _Scope(scope), len(op.results))
             return
-        if kind not in ("for", "while"):
+        if kind not in ir.STRUCTURED_LOOPS:
             self.fail("unknown structured op with blocks", op)
-        inits = op.args[3:] if kind == "for" else op.args
+        inits = op.args[3:] if kind is ir.FOR else op.args
         body = op.blocks[-1]
-        carried = body.args[1:] if kind == "for" else body.args
+        carried = body.args[1:] if kind is ir.FOR else body.args
         if len(carried) != len(inits) or len(op.results) != len(inits):
             self.fail("a loop carries %d values from %d initial values into %d results"
                       % (len(carried), len(inits), len(op.results)), op)
-        if kind == "while":
+        if kind is ir.WHILE:
             cond = op.blocks[0]
             if len(op.blocks) != 2 or cond.args != body.args or len(cond.yields) != 1:
                 self.fail("a while has a condition block yielding one value, sharing the body's arguments", op)

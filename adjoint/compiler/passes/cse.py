@@ -11,9 +11,6 @@ from .. import ir
 from .substitute import resolve, substitute
 
 
-COMMUTATIVE = {"add", "mul", "maximum", "minimum", "equal", "not_equal", "logical_and", "logical_or"}
-
-
 def _key(op):
     parts = []
     for a in op.args:
@@ -25,7 +22,7 @@ def _key(op):
                 parts.append(("c", type(a.value), a.value))
             except TypeError:
                 parts.append(("o", id(a.value)))
-    if op.prim.name in COMMUTATIVE:
+    if op.prim.commutative:
         parts.sort(key=repr)          # x * y and y * x are one product
     return (op.prim.name, tuple(parts), op.kwnames)
 

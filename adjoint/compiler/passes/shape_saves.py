@@ -9,7 +9,7 @@ pass the array can be freed after its last real use (codegen's ``del``).
 """
 from .. import ir
 from ..lower import _P
-from .shapes import IS_SHAPE, SHAPE_ONLY
+from ..prims import SHAPE
 
 
 MIN_GAP = 4     # statements between the last real use and the first shape use
@@ -23,10 +23,10 @@ def save_shapes(func):
             position[inner] = i
     # (a value that already is a shape, from an inlined gradient, is its own shape)
     defined = {op.result: i for i, op in enumerate(top) if not op.blocks and len(op.results) == 1
-               and op.prim.name not in IS_SHAPE}
+               and op.prim.shape != SHAPE}
     shape_uses, last_value_use = {}, {}
     for op, i in position.items():
-        positions = SHAPE_ONLY.get(op.prim.name, ())
+        positions = op.prim.shape_only
         for k, a in enumerate(op.args):
             if a in defined:
                 if k in positions:

@@ -5,8 +5,16 @@ Before::   %1 = mul(%g, 1); %2 = negative(%3); %4 = negative(%2); %5 = tuple_get
 After::    uses of %1 read %g, uses of %4 read %3, uses of %5 read %a, uses of %6 read %d
 """
 from .. import ir
+from .. import rules as P
 from .shapes import SameShape
 from .substitute import substitute
+
+
+_UNDO_BROADCAST = (P.unbroadcast_p, P.broadcast_like_p)
+
+
+def _made_by(v, prim):
+    return isinstance(v, ir.Value) and v.op is not None and v.op.prim is prim
 
 
 def _is_const(a, value):
@@ -15,55 +23,52 @@ def _is_const(a, value):
 
 def _ones_like_seed(a):
     """``unreduce(1.0, x)``: the gradient of a full sum, all ones."""
-    return (isinstance(a, ir.Value) and a.op is not None and a.op.prim.name == "unreduce"
-            and _is_const(a.op.args[0], 1) and isinstance(a.op.args[2], ir.Const)
+    return (_made_by(a, P.unreduce_p) and _is_const(a.op.args[0], 1) and isinstance(a.op.args[2], ir.Const)
             and a.op.args[2].value is None)
 
 
 def _scatter_of_full_reduction(op):
     """``getitem_grad(unreduce(g, x[i]), x, i)`` with a full reduction: scatter the number g."""
     g = op.args[0]
-    if not (isinstance(g, ir.Value) and g.op is not None and g.op.prim.name == "unreduce"):
+    if not _made_by(g, P.unreduce_p):
         return False
     _, y, axis, keepdims = g.op.args
     gathered = y.op if isinstance(y, ir.Value) else None
     return (isinstance(axis, ir.Const) and axis.value is None and isinstance(keepdims, ir.Const)
-            and keepdims.value is False and gathered is not None and gathered.prim.name == "getitem"
+            and keepdims.value is False and gathered is not None and gathered.prim is P.getitem
             and gathered.args == op.args[1:])
 
 
 def _simplified(op, shapes):
-    name, args = op.prim.name, op.args
-    if name == "getitem_grad" and _scatter_of_full_reduction(op):
+    prim, args = op.prim, op.args
+    if prim is P.getitem_grad_p and _scatter_of_full_reduction(op):
         op.args = [args[0].op.args[0]] + args[1:]      # in place: the op stays, g is the number
         return None
-    if name == "mul":            # ones * y -> y, when y has the ones' shape
+    if prim is P.mul:            # ones * y -> y, when y has the ones' shape
         for a, b in (args, args[::-1]):
             if _ones_like_seed(a) and shapes.same(b, a.op.args[1]):
                 return b
-    if name in ("unbroadcast", "broadcast_like") and shapes.same(args[0], args[1]):
+    if prim in _UNDO_BROADCAST and shapes.same(args[0], args[1]):
         return args[0]
-    if name in ("unbroadcast", "broadcast_like") and isinstance(args[0], ir.Const) \
+    if prim in _UNDO_BROADCAST and isinstance(args[0], ir.Const) \
             and shapes.is_scalar(args[1]) and isinstance(args[0].value, (int, float)):
         return args[0]           # a number stays a number
-    if name == "mul":
+    if prim is P.mul:
         if _is_const(args[1], 1):
             return args[0]
         if _is_const(args[0], 1):
             return args[1]
-    if name in ("add", "sub") and _is_const(args[1], 0):
+    if prim in (P.add, P.sub) and _is_const(args[1], 0):
         return args[0]
-    if name == "add" and _is_const(args[0], 0):
+    if prim is P.add and _is_const(args[0], 0):
         return args[1]
-    if name == "truediv" and _is_const(args[1], 1):
+    if prim is P.truediv and _is_const(args[1], 1):
         return args[0]
-    if name == "negative" and isinstance(args[0], ir.Value) and args[0].op is not None \
-            and args[0].op.prim.name == "negative":
+    if prim is P.negative and _made_by(args[0], P.negative):
         return args[0].op.args[0]
-    if name == "tuple_getitem" and isinstance(args[0], ir.Value) and args[0].op is not None \
-            and args[0].op.prim.name == "make_tuple" and isinstance(args[1], ir.Const):
+    if prim is P.tuple_getitem and _made_by(args[0], P.make_tuple) and isinstance(args[1], ir.Const):
         return args[0].op.args[args[1].value]
-    if name in ("identity", "unbroadcast", "broadcast_like") and isinstance(args[0], ir.Value) \
+    if (prim is P.identity or prim in _UNDO_BROADCAST) and isinstance(args[0], ir.Value) \
             and len(args) > 1 and args[0] is args[1]:
         return args[0]
     return None
@@ -72,16 +77,15 @@ def _simplified(op, shapes):
 def _rewrite(op, uses):
     """Rewrite ops in place: ``a + a`` -> ``a * 2``; ``(u + a) + a`` -> ``u + a * 2`` (a sum of
     gradient parts where one part came twice, as the two factors of ``x * x`` give)."""
-    from ..rules import mul
-    if op.prim.name != "add" or not isinstance(op.args[1], ir.Value):
+    if op.prim is not P.add or not isinstance(op.args[1], ir.Value):
         return
     t, a = op.args
     if t is a:
-        op.prim, op.args = mul, [a, ir.Const(2)]
-    elif (isinstance(t, ir.Value) and t.op is not None and t.op.prim.name == "add"
+        op.prim, op.args = P.mul, [a, ir.Const(2)]
+    elif (_made_by(t, P.add)
           and t.op.args[1] is a and uses.get(t) == 1 and len(t.op.results) == 1):
         u = t.op.args[0]
-        t.op.prim, t.op.args = mul, [a, ir.Const(2)]
+        t.op.prim, t.op.args = P.mul, [a, ir.Const(2)]
         op.args = [u, t]
 
 

@@ -7,8 +7,7 @@ transposed convolution (``conv2d_grad_input``), whose own gradients are a convol
 weight gradient, and so on.
 """
 from .. import runtime_conv as rc
-from ..passes.shapes import LIKE_ARG, SHAPE_ONLY
-from ..prims import Prim
+from ..prims import Prim, like
 
 __all__ = ["conv2d", "conv2d_grad_input", "conv2d_grad_weight", "max_pool2d", "max_pool2d_grad",
            "max_pool2d_pick", "avg_pool2d", "avg_pool2d_grad", "bias_add", "bias_add_grad", "bias_broadcast"]
@@ -18,23 +17,17 @@ _POOL = "kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), ceil_mode=False"
 _AVG = _POOL + ", count_include_pad=True, divisor_override=0"
 
 conv2d = Prim("conv2d", rc.conv2d, "x, w, " + _GEOMETRY)
-conv2d_grad_input = Prim("conv2d_grad_input", rc.conv2d_grad_input, "g, x, w, " + _GEOMETRY, diff=("g", "w"))
-conv2d_grad_weight = Prim("conv2d_grad_weight", rc.conv2d_grad_weight, "g, x, w, " + _GEOMETRY, diff=("g", "x"))
+conv2d_grad_input = Prim("conv2d_grad_input", rc.conv2d_grad_input, "g, x, w, " + _GEOMETRY, diff=("g", "w"), shape=like(1), shape_only=(1,))
+conv2d_grad_weight = Prim("conv2d_grad_weight", rc.conv2d_grad_weight, "g, x, w, " + _GEOMETRY, diff=("g", "x"), shape=like(2), shape_only=(2,))
 max_pool2d = Prim("max_pool2d", rc.max_pool2d, "x, " + _POOL)
-max_pool2d_grad = Prim("max_pool2d_grad", rc.max_pool2d_grad, "g, x, out, " + _POOL, diff=("g",))
+max_pool2d_grad = Prim("max_pool2d_grad", rc.max_pool2d_grad, "g, x, out, " + _POOL, diff=("g",), shape=like(1))
 max_pool2d_pick = Prim("max_pool2d_pick", rc.max_pool2d_pick, "g, x, out, " + _POOL, diff=("g",))
 avg_pool2d = Prim("avg_pool2d", rc.avg_pool2d, "x, " + _AVG)
-avg_pool2d_grad = Prim("avg_pool2d_grad", rc.avg_pool2d_grad, "g, x, " + _AVG, diff=("g",))
-bias_add = Prim("bias_add", rc.bias_add, "x, b")
+avg_pool2d_grad = Prim("avg_pool2d_grad", rc.avg_pool2d_grad, "g, x, " + _AVG, diff=("g",), shape=like(1), shape_only=(1,))
+bias_add = Prim("bias_add", rc.bias_add, "x, b", shape=like(0))
 bias_add_grad = Prim("bias_add_grad", rc.bias_add_grad, "g")
-bias_broadcast = Prim("bias_broadcast", rc.bias_broadcast, "d, g", diff=("d",))
+bias_broadcast = Prim("bias_broadcast", rc.bias_broadcast, "d, g", diff=("d",), shape=like(1), shape_only=(1,))
 
-# What the passes may know without shapes: which argument a result is shaped like, and which
-# arguments are read only for their shape (so the array itself can be freed early).
-LIKE_ARG.update({"conv2d_grad_input": 1, "conv2d_grad_weight": 2, "max_pool2d_grad": 1,
-                 "avg_pool2d_grad": 1, "bias_add": 0, "bias_broadcast": 1})
-SHAPE_ONLY.update({"conv2d_grad_input": (1,), "conv2d_grad_weight": (2,), "avg_pool2d_grad": (1,),
-                   "bias_broadcast": (1,)})
 
 
 @conv2d.vjp

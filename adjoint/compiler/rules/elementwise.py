@@ -4,33 +4,33 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..prims import Prim, alias, nondiff
+from ..prims import BROADCAST, Prim, SAME, alias, like, nondiff
 from ..runtime import unbroadcast, tie_mask
 
-add = Prim("add", np.add, "x, y", infix="+")
-sub = Prim("sub", np.subtract, "x, y", infix="-")
-mul = Prim("mul", np.multiply, "x, y", infix="*")
-truediv = Prim("truediv", np.true_divide, "x, y", infix="/")
-power = Prim("power", np.power, "x, y", infix="**")
-negative = Prim("negative", np.negative, "x", unary="-")
-maximum = Prim("maximum", np.maximum, "x, y", emit="np.maximum")
-minimum = Prim("minimum", np.minimum, "x, y", emit="np.minimum")
+add = Prim("add", np.add, "x, y", infix="+", shape=BROADCAST, commutative=True)
+sub = Prim("sub", np.subtract, "x, y", infix="-", shape=BROADCAST)
+mul = Prim("mul", np.multiply, "x, y", infix="*", shape=BROADCAST, commutative=True)
+truediv = Prim("truediv", np.true_divide, "x, y", infix="/", shape=BROADCAST)
+power = Prim("power", np.power, "x, y", infix="**", shape=BROADCAST)
+negative = Prim("negative", np.negative, "x", unary="-", shape=SAME)
+maximum = Prim("maximum", np.maximum, "x, y", emit="np.maximum", shape=BROADCAST, commutative=True)
+minimum = Prim("minimum", np.minimum, "x, y", emit="np.minimum", shape=BROADCAST, commutative=True)
 where = Prim("where", np.where, "cond, x, y", emit="np.where", diff=("x", "y"))
 
-exp = Prim("exp", np.exp, emit="np.exp")
-log = Prim("log", np.log, emit="np.log")
-sin = Prim("sin", np.sin, emit="np.sin")
-cos = Prim("cos", np.cos, emit="np.cos")
-tan = Prim("tan", np.tan, emit="np.tan")
-tanh = Prim("tanh", np.tanh, emit="np.tanh")
-sqrt = Prim("sqrt", np.sqrt, emit="np.sqrt")
-square = Prim("square", np.square, emit="np.square")
-absolute = Prim("absolute", np.absolute, emit="np.abs")
-sigmoid = Prim("sigmoid", rt.sigmoid, emit="sigmoid")
-relu = Prim("relu", rt.relu, emit="relu")
-floor_divide = Prim("floor_divide", np.floor_divide, "x, y", infix="//")
-mod = Prim("mod", np.mod, "x, y", infix="%")
-identity_p = Prim("pos", rt.identity, emit="identity")
+exp = Prim("exp", np.exp, emit="np.exp", shape=SAME)
+log = Prim("log", np.log, emit="np.log", shape=SAME)
+sin = Prim("sin", np.sin, emit="np.sin", shape=SAME)
+cos = Prim("cos", np.cos, emit="np.cos", shape=SAME)
+tan = Prim("tan", np.tan, emit="np.tan", shape=SAME)
+tanh = Prim("tanh", np.tanh, emit="np.tanh", shape=SAME)
+sqrt = Prim("sqrt", np.sqrt, emit="np.sqrt", shape=SAME)
+square = Prim("square", np.square, emit="np.square", shape=SAME)
+absolute = Prim("absolute", np.absolute, emit="np.abs", shape=SAME)
+sigmoid = Prim("sigmoid", rt.sigmoid, emit="sigmoid", shape=SAME)
+relu = Prim("relu", rt.relu, emit="relu", shape=SAME)
+floor_divide = Prim("floor_divide", np.floor_divide, "x, y", infix="//", shape=BROADCAST)
+mod = Prim("mod", np.mod, "x, y", infix="%", shape=BROADCAST)
+identity_p = Prim("pos", rt.identity, emit="identity", shape=SAME)
 
 for _op, _prim in [(operator.add, add), (operator.sub, sub), (operator.mul, mul),
                    (operator.truediv, truediv), (operator.neg, negative),
@@ -67,7 +67,7 @@ def _(x, y, out, dout):
             unbroadcast(dout * out * np.log(np.where(x > 0, x, 1)), y))
 
 
-ipow = Prim("ipow", rt.ipow, "x, n", diff=("x",))
+ipow = Prim("ipow", rt.ipow, "x, n", diff=("x",), shape=SAME)
 
 
 def small_int_exponent(y):
@@ -171,7 +171,7 @@ def _(x, out, dout):
     return dout * out * (1 - out)
 
 
-positive = Prim("positive", rt.positive)
+positive = Prim("positive", rt.positive, shape=SAME)
 
 
 @relu.vjp
@@ -180,18 +180,18 @@ def _(x, out, dout):
 
 
 # Comparisons and friends carry no gradient.
-less = Prim("less", np.less, "x, y", infix="<")
-less_equal = Prim("less_equal", np.less_equal, "x, y", infix="<=")
-greater = Prim("greater", np.greater, "x, y", infix=">")
-greater_equal = Prim("greater_equal", np.greater_equal, "x, y", infix=">=")
-equal = Prim("equal", np.equal, "x, y", infix="==")
-not_equal = Prim("not_equal", np.not_equal, "x, y", infix="!=")
-logical_and = Prim("logical_and", np.logical_and, "x, y", emit="np.logical_and")
-logical_or = Prim("logical_or", np.logical_or, "x, y", emit="np.logical_or")
-logical_not = Prim("logical_not", np.logical_not, emit="np.logical_not")
-sign = Prim("sign", np.sign, emit="np.sign")
-floor = Prim("floor", np.floor, emit="np.floor")
-tie = Prim("tie_mask", rt.tie_mask, "x, y, out")
+less = Prim("less", np.less, "x, y", infix="<", shape=BROADCAST, boolean=True)
+less_equal = Prim("less_equal", np.less_equal, "x, y", infix="<=", shape=BROADCAST, boolean=True)
+greater = Prim("greater", np.greater, "x, y", infix=">", shape=BROADCAST, boolean=True)
+greater_equal = Prim("greater_equal", np.greater_equal, "x, y", infix=">=", shape=BROADCAST, boolean=True)
+equal = Prim("equal", np.equal, "x, y", infix="==", shape=BROADCAST, commutative=True, boolean=True)
+not_equal = Prim("not_equal", np.not_equal, "x, y", infix="!=", shape=BROADCAST, commutative=True, boolean=True)
+logical_and = Prim("logical_and", np.logical_and, "x, y", emit="np.logical_and", shape=BROADCAST, commutative=True, boolean=True)
+logical_or = Prim("logical_or", np.logical_or, "x, y", emit="np.logical_or", shape=BROADCAST, commutative=True, boolean=True)
+logical_not = Prim("logical_not", np.logical_not, emit="np.logical_not", shape=SAME, boolean=True)
+sign = Prim("sign", np.sign, emit="np.sign", shape=SAME)
+floor = Prim("floor", np.floor, emit="np.floor", shape=SAME)
+tie = Prim("tie_mask", rt.tie_mask, "x, y, out", shape=like(2))
 nondiff(floor_divide, mod, less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
         logical_not, sign, floor, tie, positive)
 for _op, _prim in [(operator.lt, less), (operator.le, less_equal), (operator.gt, greater),

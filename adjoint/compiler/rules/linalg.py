@@ -4,12 +4,12 @@ import operator
 import numpy as np
 
 from .. import runtime as rt
-from ..prims import Prim, alias
+from ..prims import Prim, alias, like
 from ..runtime import matmul_dx, matmul_dy
 
 matmul = Prim("matmul", np.matmul, "x, y", infix="@")
-matmul_dx_p = Prim("matmul_dx", rt.matmul_dx, "g, x, y", diff=("g", "y"))
-matmul_dy_p = Prim("matmul_dy", rt.matmul_dy, "g, x, y", diff=("g", "x"))
+matmul_dx_p = Prim("matmul_dx", rt.matmul_dx, "g, x, y", diff=("g", "y"), shape=like(1), shape_only=(1,))
+matmul_dy_p = Prim("matmul_dy", rt.matmul_dy, "g, x, y", diff=("g", "x"), shape=like(2), shape_only=(2,))
 mT = Prim("mT", rt.mT)
 alias(np.dot, matmul)
 alias(operator.matmul, matmul)   # np.dot agrees with matmul on vectors and matrices

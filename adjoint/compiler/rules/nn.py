@@ -2,10 +2,10 @@
 import numpy as np
 
 from .. import runtime as rt
-from ..prims import Prim
+from ..prims import Prim, SAME
 
-softmax = Prim("softmax", rt.softmax, "x, axis=-1")
-log_softmax = Prim("log_softmax", rt.log_softmax, "x, axis=-1")
+softmax = Prim("softmax", rt.softmax, "x, axis=-1", shape=SAME)
+log_softmax = Prim("log_softmax", rt.log_softmax, "x, axis=-1", shape=SAME)
 
 
 @softmax.vjp

@@ -2,19 +2,19 @@
 import numpy as np
 
 from .. import runtime as rt
-from ..prims import Prim, alias, nondiff
+from ..prims import Prim, REDUCE, alias, like, nondiff
 from ..runtime import unreduce, reduced_size, extreme_weights
 
-sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum")
-mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean")
-amax = Prim("amax", np.max, "x, axis=None, keepdims=False", emit="np.max")
-amin = Prim("amin", np.min, "x, axis=None, keepdims=False", emit="np.min")
+sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum", shape=REDUCE)
+mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean", shape=REDUCE)
+amax = Prim("amax", np.max, "x, axis=None, keepdims=False", emit="np.max", shape=REDUCE)
+amin = Prim("amin", np.min, "x, axis=None, keepdims=False", emit="np.min", shape=REDUCE)
 argmax = Prim("argmax", np.argmax, "x, axis=None", emit="np.argmax")
 argmin = Prim("argmin", np.argmin, "x, axis=None", emit="np.argmin")
 
-unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",))
-reduced_size_p = Prim("reduced_size", rt.reduced_size, "x, axis=None")
-extreme_weights_p = Prim("extreme_weights", rt.extreme_weights, "x, out, axis=None, keepdims=False")
+unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",), shape=like(1), shape_only=(1,))
+reduced_size_p = Prim("reduced_size", rt.reduced_size, "x, axis=None", shape_only=(0,))
+extreme_weights_p = Prim("extreme_weights", rt.extreme_weights, "x, out, axis=None, keepdims=False", shape=like(0))
 nondiff(argmax, argmin, reduced_size_p, extreme_weights_p)
 
 

@@ -2,22 +2,22 @@
 import numpy as np
 
 from .. import runtime as rt
-from ..prims import Prim, alias, nondiff
+from ..prims import Prim, RESHAPE, SAME, SHAPE, alias, like, nondiff
 from ..runtime import unbroadcast, broadcast_like, inv_perm, index_along, put_along, concat_part, concat_part_grad
 
-shape = Prim("shape", np.shape, attr="shape")
+shape = Prim("shape", np.shape, attr="shape", shape=SHAPE)
 ndim = Prim("ndim", np.ndim, attr="ndim")
 size = Prim("size", np.size, attr="size")
 dtype_of = Prim("dtype_of", lambda x: np.asarray(x).dtype, attr="dtype")
 inv_perm_p = Prim("inv_perm", rt.inv_perm, "axes")
-zeros_like = Prim("zeros_like", rt.zeros_like)
-ones_like = Prim("ones_like", rt.ones_like)
+zeros_like = Prim("zeros_like", rt.zeros_like, shape=like(0))
+ones_like = Prim("ones_like", rt.ones_like, shape=like(0))
 alias(np.zeros_like, zeros_like)
 alias(np.ones_like, ones_like)
-shape_of = Prim("shape_of", np.shape, emit="np.shape")     # np.shape(x): works on numbers too
+shape_of = Prim("shape_of", np.shape, emit="np.shape", shape=SHAPE)     # np.shape(x): works on numbers too
 nondiff(shape, shape_of, ndim, size, dtype_of, inv_perm_p, zeros_like, ones_like)
 
-reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=(), diff=("x",))
+reshape = Prim("reshape", np.reshape, "x, shape", emit="np.reshape", keywords=(), diff=("x",), shape=RESHAPE)
 transpose = Prim("transpose", np.transpose, "x, axes=None", emit="np.transpose", keywords=())
 expand_dims = Prim("expand_dims", np.expand_dims, "x, axis", emit="np.expand_dims", keywords=(), diff=("x",))
 squeeze = Prim("squeeze", np.squeeze, "x, axis=None", emit="np.squeeze", keywords=())
@@ -25,16 +25,16 @@ swapaxes = Prim("swapaxes", np.swapaxes, "x, axis1, axis2", emit="np.swapaxes", 
 broadcast_to = Prim("broadcast_to", np.broadcast_to, "x, shape", emit="np.broadcast_to", diff=("x",))
 concat = Prim("concat", rt.concat, "*xs, axis=0", diff=("xs",))
 stack = Prim("stack", rt.stack, "*xs, axis=0", diff=("xs",))
-astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype", method="astype", diff=("x",))
-copy = Prim("copy", np.copy, emit="np.copy")
-unbroadcast_p = Prim("unbroadcast", rt.unbroadcast, "g, x", diff=("g",))
-broadcast_like_p = Prim("broadcast_like", rt.broadcast_like, "g, x", diff=("g",))
+astype = Prim("astype", lambda x, dtype: np.asarray(x).astype(dtype), "x, dtype", method="astype", diff=("x",), shape=SAME)
+copy = Prim("copy", np.copy, emit="np.copy", shape=SAME)
+unbroadcast_p = Prim("unbroadcast", rt.unbroadcast, "g, x", diff=("g",), shape=like(1), shape_only=(1,))
+broadcast_like_p = Prim("broadcast_like", rt.broadcast_like, "g, x", diff=("g",), shape=like(1), shape_only=(1,))
 index_along_p = Prim("index_along", rt.index_along, "g, i, axis=0", diff=("g",))
-put_along_p = Prim("put_along", rt.put_along, "g, x, i, axis=0", diff=("g",))
+put_along_p = Prim("put_along", rt.put_along, "g, x, i, axis=0", diff=("g",), shape=like(1), shape_only=(1,))
 concat_part_p = Prim("concat_part", rt.concat_part, "g, k, axis, *xs", diff=("g",))
-concat_part_grad_p = Prim("concat_part_grad", rt.concat_part_grad, "g, whole, k, axis, *xs", diff=("g",))
-cast_like = Prim("cast_like", rt.cast_like, "g, x", diff=("g",))
-identity = Prim("identity", rt.identity)
+concat_part_grad_p = Prim("concat_part_grad", rt.concat_part_grad, "g, whole, k, axis, *xs", diff=("g",), shape=like(1), shape_only=(1,))
+cast_like = Prim("cast_like", rt.cast_like, "g, x", diff=("g",), shape=SAME)
+identity = Prim("identity", rt.identity, shape=SAME)
 
 
 @reshape.vjp

@@ -1,13 +1,13 @@
 """Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
 from .. import runtime as rt
 from ..hooks import registry
-from ..prims import Prim, nondiff
+from ..prims import Prim, SAME, like, nondiff
 
 make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",))
 tuple_getitem = Prim("tuple_getitem", rt.tuple_getitem, "t, i", subscript=True, diff=("t",))
 zeros_like_tuple = Prim("zeros_like_tuple", rt.zeros_like_tuple, "t, i, g", diff=("g",))
-stop_gradient = Prim("stop_gradient", rt.stop_gradient)
-check_sens = Prim("check_sens", rt.check_sens, "sens, out, name", diff=("sens",), pure=False)
+stop_gradient = Prim("stop_gradient", rt.stop_gradient, shape=SAME)
+check_sens = Prim("check_sens", rt.check_sens, "sens, out, name", diff=("sens",), pure=False, shape=like(1), shape_only=(1,))
 make_slice = Prim("make_slice", slice, "start, stop, step=None", emit="slice", keywords=())
 nondiff(stop_gradient, make_slice)
 

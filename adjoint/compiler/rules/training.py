@@ -6,25 +6,22 @@ never shared by CSE, always kept by DCE, so each call of the generated code writ
 Parameter (BatchNorm's moving statistics) and draws a fresh mask. Neither is differentiated.
 """
 from .. import runtime_nn as rn
-from ..passes.shapes import LIKE_ARG, UNARY
-from ..prims import Prim, nondiff
+from ..prims import Prim, SAME, like, nondiff
 from .elementwise import sigmoid
 
 __all__ = ["assign", "dropout_mask", "softplus", "ce_weights", "ce_denominator", "batch_axes",
            "channel_shape", "tail_axes", "is_none", "pair", "padding_arg"]
 
 assign = Prim("assign", rn.assign, "variable, value", pure=False)
-dropout_mask = Prim("dropout_mask", rn.dropout_mask, "x, p", pure=False)
-softplus = Prim("softplus", rn.softplus)
-ce_weights = Prim("ce_weights", rn.ce_weights, "target, logits, weight=None, ignore_index=-100, label_smoothing=0.0")
+dropout_mask = Prim("dropout_mask", rn.dropout_mask, "x, p", pure=False, shape=like(0))
+softplus = Prim("softplus", rn.softplus, shape=SAME)
+ce_weights = Prim("ce_weights", rn.ce_weights, "target, logits, weight=None, ignore_index=-100, label_smoothing=0.0", shape=like(1))
 ce_denominator = Prim("ce_denominator", rn.ce_denominator, "target, logits, weight=None, ignore_index=-100")
 batch_axes = Prim("batch_axes", rn.batch_axes)
 channel_shape = Prim("channel_shape", rn.channel_shape)
 tail_axes = Prim("tail_axes", rn.tail_axes, "x, begin")
 nondiff(assign, dropout_mask, ce_weights, ce_denominator, batch_axes, channel_shape, tail_axes)
 
-UNARY.add("softplus")
-LIKE_ARG.update({"dropout_mask": 0, "ce_weights": 1})
 
 
 @softplus.vjp
