@@ -17,12 +17,12 @@ def loop_parts(op):
     return op.args, body, body.args
 
 
-def _varied(ops, varied):
+def _varied(ops, varied, tapes):
     for op in ops:
         prim = op.prim
         if prim is ir.IF:
             for block in op.blocks:
-                _varied(block.ops, varied)
+                _varied(block.ops, varied, tapes)
             for k, r in enumerate(op.results):
                 if any(b.yields[k] in varied for b in op.blocks if isinstance(b.yields[k], ir.Value)):
                     varied.add(r)
@@ -34,7 +34,7 @@ def _varied(ops, varied):
                     if init in varied or y in varied:
                         varied.add(arg)
                 for block in op.blocks:
-                    _varied(block.ops, varied)
+                    _varied(block.ops, varied, tapes)
                 if len(varied) == before:
                     break
             for arg, r in zip(carried, op.results):
@@ -44,7 +44,7 @@ def _varied(ops, varied):
             if any(v in varied for v in op.values()):
                 varied.update(op.results)
         elif prim is ir.TAPE_POP:
-            saved = saved_for(op.args[0])
+            saved = tapes.saved(op.args[0])
             if saved is None:
                 varied.update(op.results)      # unknown: be safe (the reverse refuses it)
             else:
@@ -55,45 +55,46 @@ def _varied(ops, varied):
             varied.update(op.results)
 
 
-def origin_tape(tape):
-    """The tape a loop wrote, for a tape Value that may have been saved on an outer loop's tape
-    and popped again there (an inner loop's tape, one per outer iteration); None if unknown."""
-    for _ in range(64):
-        if tape is None or tape.op is None:
-            return None
-        if any(t is tape for t, _ in ir.tapes(tape.op)):
-            return tape
-        if tape.op.prim is ir.IF:           # a tape a branch wrote, exported by its if
-            k = tape.op.results.index(tape)
-            found = [b.yields[k] for b in tape.op.blocks if isinstance(b.yields[k], ir.Value)]
-            tape = found[0] if found else None
-            continue
-        if tape.op.prim is not ir.TAPE_POP:
-            return None
-        outer = origin_tape(tape.op.args[0])
-        if outer is None:
-            return None
-        saved = dict((id(t), s) for t, s in ir.tapes(outer.op))[id(outer)]
-        tape = saved[tape.op.results.index(tape)]
-    return None
+class Tapes:
+    """The tapes of a function and what each iteration pushes on them, to follow a value popped
+    from a tape back to the value that was pushed."""
 
+    def __init__(self, ops):
+        self.pushes = {o.args[0]: o for o in ir.walk(ops) if o.prim is ir.TAPE_PUSH}
 
-def saved_for(tape):
-    """The values a tape holds each iteration, in the loop that wrote it (None if unknown)."""
-    origin = origin_tape(tape)
-    if origin is None:
+    def origin(self, tape):
+        """The list a loop's body pushes onto, for a tape Value that may have been saved on an
+        outer loop's tape and popped again there (an inner loop's tape, one per outer
+        iteration), or exported by a branch; None if unknown."""
+        for _ in range(64):
+            if tape is None or tape.op is None:
+                return None
+            if tape.op.prim is ir.NEW_LIST:
+                return tape
+            if tape.op.prim is ir.IF:           # a tape a branch made, exported by its if
+                k = tape.op.results.index(tape)
+                found = [b.yields[k] for b in tape.op.blocks if isinstance(b.yields[k], ir.Value)]
+                tape = found[0] if found else None
+                continue
+            if tape.op.prim is not ir.TAPE_POP:
+                return None
+            saved = self.saved(tape.op.args[0])
+            if saved is None:
+                return None
+            tape = saved[tape.op.results.index(tape)]
         return None
-    for t, saved in ir.tapes(origin.op):
-        if t is origin:
-            return saved
-    return None
+
+    def saved(self, tape):
+        """The values pushed on ``tape`` each iteration (None if unknown)."""
+        push = self.pushes.get(self.origin(tape))
+        return push.args[1:] if push is not None else None
 
 
-def _useful(ops, useful):
+def _useful(ops, useful, tapes):
     for op in reversed(ops):
         prim = op.prim
         if prim is ir.TAPE_POP:
-            saved = saved_for(op.args[0]) or ()
+            saved = tapes.saved(op.args[0]) or ()
             useful.update(v for r, v in zip(op.results, saved) if r in useful and isinstance(v, ir.Value))
             continue
         if prim is ir.IF:
@@ -101,7 +102,7 @@ def _useful(ops, useful):
                 if r in useful:
                     useful.update(b.yields[k] for b in op.blocks if isinstance(b.yields[k], ir.Value))
             for block in op.blocks:
-                _useful(block.ops, useful)
+                _useful(block.ops, useful, tapes)
         elif prim in ir.STRUCTURED_LOOPS:
             inits, body, carried = loop_parts(op)
             for _ in range(len(carried) + 1):
@@ -112,7 +113,7 @@ def _useful(ops, useful):
                             useful.add(y)
                         if isinstance(init, ir.Value):
                             useful.add(init)
-                _useful(body.ops, useful)
+                _useful(body.ops, useful, tapes)
                 if len(useful) == before:
                     break
         elif op.prim.nondiff:
@@ -121,17 +122,17 @@ def _useful(ops, useful):
             useful.update(op.values())
 
 
-def varied_values(ops, wrt):
+def varied_values(ops, wrt, tapes):
     varied = set(wrt)
-    _varied(ops, varied)
+    _varied(ops, varied, tapes)
     return varied
 
 
-def useful_values(ops, outputs):
+def useful_values(ops, outputs, tapes):
     useful = {o for o in outputs if isinstance(o, ir.Value)}
-    _useful(ops, useful)
+    _useful(ops, useful, tapes)
     return useful
 
 
-def active_values(ops, wrt, outputs):
-    return varied_values(ops, wrt) & useful_values(ops, outputs)
+def active_values(ops, wrt, outputs, tapes):
+    return varied_values(ops, wrt, tapes) & useful_values(ops, outputs, tapes)

@@ -135,6 +135,8 @@ class _Emitter(Plan):
             keywords = [g.keyword(arg=k, value=self.arg(a))
                         for k, a in zip(op.kwnames, args[len(args) - n_kw:])]
             return g.Call(func=self.const(args[0].value), args=positional, keywords=keywords)
+        if prim is ir.TAPE_LEN:
+            return self.call_expr("len", [self.arg(args[0])], [])
         if prim is P.make_tuple:
             return g.Tuple(elts=[self.arg(a) for a in args], ctx=g.Load())
         positional, keywords = self.call_args(prim, args)
@@ -242,7 +244,7 @@ class _Emitter(Plan):
                 self.finish_block(op.blocks[0], op.results, depth)
             elif prim in ir.STRUCTURED_LOOPS:
                 self.emit_loop(op, depth)
-            elif prim in (ir.TAPE_POP, ir.DTAPE_POP):
+            elif prim is ir.TAPE_POP:
                 tape = self.name_of(op.args[0])
                 if op.results:
                     self.assign(depth, [self.name_of(r) for r in op.results],
@@ -253,8 +255,8 @@ class _Emitter(Plan):
                 self.line(depth, "%s = []" % self.name_of(op.result), op.loc)
             elif prim is ir.TAPE_PUSH:
                 items = [gastutil.to_source(self.arg(a)) for a in op.args[1:]]
-                packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items)
-                self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed), op.loc)
+                packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items) if items else "None"
+                self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed))
             elif prim is P.print_:
                 self.stmt(depth, g.Expr(value=self.expr(op)), op.loc)
             elif prim is P.assert_:
@@ -358,9 +360,6 @@ class _Emitter(Plan):
         if starters:
             self.frees[op] = [v for v in self.frees[op] if v not in starters]
             self.line(depth, "del " + ", ".join(sorted(self.name_of(v) for v in starters)))
-        written = list(ir.tapes(op))
-        for tape, _ in written:
-            self.line(depth, "%s = []" % self.name_of(tape))
         if is_while:
             cond_block = op.blocks[0]
             cond = cond_block.yields[0]
@@ -374,19 +373,10 @@ class _Emitter(Plan):
         else:
             index = self.name_of(body.args[0]) if body.args[0] in self.names or body.args[0] in self.uses \
                 else "_"
-            if op.attrs.get("from_while"):
-                header = "for %s in range(len(%s)):" % (index, self.name_of(op.attrs["pops"]))
-            else:
-                header = "for %s in %s:" % (index, self.range_text(op.args[:3], op.attrs.get("reverse")))
+            header = "for %s in %s:" % (index, self.range_text(op.args[:3], op.attrs.get("reverse")))
             self.line(depth, header, op.loc)
-        def body_lines():
-            self.block(body.ops, depth + 1)
-            for tape, saved in written:
-                items = [self.name_of(v) for v in saved]
-                packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items) if items else "None"
-                self.line(depth + 1, "%s.append(%s)" % (self.name_of(tape), packed))
-            self.finish_block(body, op.results, depth + 1)
-        self.nested(depth + 1, body_lines)
+        self.nested(depth + 1, lambda: (self.block(body.ops, depth + 1),
+                                        self.finish_block(body, op.results, depth + 1)))
 
     def range_text(self, bounds, reverse):
         start, stop, step = [repr(b.value) if isinstance(b, ir.Const) else gastutil.to_source(self.arg(b))

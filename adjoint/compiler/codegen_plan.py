@@ -25,8 +25,6 @@ class Plan:
                 for y in block.yields:
                     if isinstance(y, ir.Value):
                         self.yield_uses[y] = self.yield_uses.get(y, 0) + 1
-            for v in ir.saved_values(op):
-                uses[v] = uses.get(v, 0) + 2
             if op.prim is P.ipow:               # printed n times: never fold an expression in
                 uses[op.args[0]] = uses.get(op.args[0], 0) + 2
         for v in _leaves(self.returns):
@@ -53,7 +51,8 @@ class Plan:
                 continue
             v = op.result
             u = user.get(v)
-            if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses and op.prim.pure
+            if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses
+                    and (op.prim.pure or op.prim is ir.TAPE_LEN)
                     and u is not None and self.block_of[u] is self.block_of[op]
                     and (u in self.in_place and u.args[1] is v
                          or _line(u.loc) == _line(op.loc) and u.role == op.role)
@@ -145,8 +144,7 @@ class Plan:
                 return True
         if any(y is value for y in block.yields):
             return True
-        loop = _owner(self.func.body.ops, block)
-        return loop is not None and value in ir.saved_values(loop)
+        return False
 
     def plan_frees(self):
         """After which statement each name is read for the last time, so its array is freed
@@ -160,14 +158,13 @@ class Plan:
             if op.prim in ir.STRUCTURED_LOOPS:
                 body = op.blocks[-1]
                 keep = {y for y in body.yields if isinstance(y, ir.Value)}
-                keep.update(ir.saved_values(op))
                 self._plan_block_frees(body.ops, keep, final=False)
 
     def _plan_block_frees(self, ops, keep, final):
         stmts = [op for op in ops if op.result not in self.inline]
         defined = {}
         for op in stmts:
-            for r in op.results + [tape for tape, _ in ir.tapes(op)]:
+            for r in op.results:
                 defined[r] = op
         last = {}
         for op in stmts:
@@ -177,6 +174,8 @@ class Plan:
         if final and stmts:
             self.no_free_after = stmts[-1]      # returning frees everything anyway
         for v, op in last.items():
+            if op.prim is ir.TAPE_PUSH and not final:
+                continue            # the tape holds it; the next iteration rebinds the name
             if op is not defined[v] or v in self._reads(op):
                 self.frees.setdefault(op, []).append(v)
 
@@ -184,21 +183,11 @@ class Plan:
         """Every value a statement reads, at any depth, through folded temporaries."""
         out = []
         for inner in ir.walk([op]):
-            vals = ir.used_values(inner) + ir.saved_values(inner) if inner.blocks else inner.values()
-            if "pops" in inner.attrs and not inner.blocks:
-                vals.append(inner.attrs["pops"])
+            vals = ir.used_values(inner) if inner.blocks else inner.values()
             for v in vals:
                 folded = self.inline.get(v)
                 out.extend(self._all_reads(folded) if folded is not None else [v])
         return out
-
-
-def _owner(ops, block):
-    """The op that owns ``block`` (searched from ``ops``), or None."""
-    for op in ir.walk(ops):
-        if any(b is block for b in op.blocks):
-            return op
-    return None
 
 
 def _line(loc):

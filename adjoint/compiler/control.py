@@ -23,7 +23,7 @@ from .trees import flatten
 
 g = gastutil.nodes
 
-from .ir import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH, WHILE  # noqa: F401
+from .ir import CUSTOM, FOR, IF, WHILE
 
 MAX_UNROLL = 100000
 

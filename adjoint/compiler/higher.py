@@ -60,8 +60,6 @@ def _clone_ops(ops, mapping):
             new.adjoint_of = mapping.get(r.adjoint_of, None) if r.adjoint_of is not None else None
             mapping[r] = new
             results.append(new)
-        for tape, _ in ir.tapes(op):
-            mapping[tape] = ir.Value(tape.name)
         blocks, fresh = [], {}
         for block in op.blocks:
             args = []
@@ -73,14 +71,7 @@ def _clone_ops(ops, mapping):
             blocks.append(ir.Block(inner, args, [_map(mapping, y) for y in block.yields]))
         new_op = ir.Op(op.prim, [_map(mapping, a) for a in op.args], None, op.loc, op.role,
                        op.kwnames, blocks=blocks, results=results)
-        for key, value in op.attrs.items():
-            if key == "tapes":
-                value = [[_map(mapping, t), [_map(mapping, v) for v in saved]] for t, saved in value]
-                for t, _ in value:
-                    t.op = new_op
-            elif key == "pops":
-                value = _map(mapping, value)
-            new_op.attrs[key] = value
+        new_op.attrs.update(op.attrs)       # (constants only: values are arguments)
         out.append(new_op)
     return out
 

@@ -31,15 +31,18 @@ _ids = itertools.count(1)
 IF = Prim("if", None, "cond")
 FOR = Prim("for", None, "start, stop, step, *inits")
 WHILE = Prim("while", None, "*inits")
-TAPE_POP = Prim("tape_pop", None, "tape", pure=False)
 CUSTOM = Prim("bprop_call", None, "*args")     # a Cell call whose gradient its bprop gives
-# Second derivatives of loops: the adjoints of values popped from a tape go back on a list.
+# A loop's tape: made before the loop, pushed at the end of each iteration with what the reverse
+# sweep reads, popped by the reverse loop (its length is a while's trip count). Second
+# derivatives of loops put the adjoints of popped values on such lists too.
 NEW_LIST = Prim("new_list", None, "", pure=False)
 TAPE_PUSH = Prim("tape_push", None, "tape, *values", pure=False)
-DTAPE_POP = Prim("dtape_pop", None, "tape", pure=False)
-for _p in (IF, FOR, WHILE, TAPE_POP, CUSTOM, NEW_LIST, TAPE_PUSH, DTAPE_POP):
+TAPE_POP = Prim("tape_pop", None, "tape", pure=False)
+TAPE_LEN = Prim("tape_len", None, "tape", pure=False)
+for _p in (IF, FOR, WHILE, CUSTOM, NEW_LIST, TAPE_PUSH, TAPE_POP, TAPE_LEN):
     _p.rule_kind = "structured"
 STRUCTURED_LOOPS = (FOR, WHILE)
+TAPE_OPS = (NEW_LIST, TAPE_PUSH, TAPE_POP, TAPE_LEN)
 
 
 class Value:
@@ -72,7 +75,8 @@ class Op:
 
     ``loc`` is the user's source position; ``role`` is 'fwd' for the user's computation and
     'grad' for code the reverse transform added for the op at ``loc``. Structured ops (if,
-    for, while) own ``blocks`` and may define several results; ``attrs`` holds their extras.
+    for, while) own ``blocks`` and may define several results; ``attrs`` holds constant extras
+    (never Values: every value an op reads is one of its arguments).
     """
 
     __slots__ = ("prim", "args", "kwnames", "results", "loc", "role", "blocks", "attrs")
@@ -140,19 +144,15 @@ def walk(ops):
 
 
 def tapes(op):
-    """The tapes a forward loop writes: [[tape Value, [values saved each iteration]], ...]."""
-    return op.attrs.get("tapes", ())
-
-
-def saved_values(op):
-    return [v for _, saved in tapes(op) for v in saved]
+    """The tapes a loop writes, as [(tape, [values pushed each iteration])]: its body's pushes."""
+    if op.prim not in STRUCTURED_LOOPS:
+        return []
+    return [(o.args[0], o.args[1:]) for o in op.blocks[-1].ops if o.prim is TAPE_PUSH]
 
 
 def used_values(op):
     """Values an op reads: its arguments and, for structured ops, what its blocks read and yield."""
     out = op.values()
-    if "pops" in op.attrs:
-        out.append(op.attrs["pops"])
     for block in op.blocks:
         for inner in block.ops:
             out.extend(used_values(inner))
@@ -209,8 +209,6 @@ def _print_ops(ops, lines, indent, show):
                 lines.append(head + ":")
                 _print_ops(block.ops, lines, indent + "  ", show)
                 lines.append(indent + "  yield " + ", ".join(show(y) for y in block.yields))
-            for tape, saved in tapes(op):
-                lines.append(indent + "  (saved on %s: %s)" % (show(tape), ", ".join(show(v) for v in saved)))
             continue
         if op.loc is not None:
             text = text.ljust(48) + "  # %s%s" % ("grad of " if op.role == "grad" else "", op.loc.short())

@@ -10,7 +10,7 @@ import inspect
 
 from ..errors import SourceError, UnsupportedError
 from . import ir
-from .activity import active_values
+from .activity import Tapes, active_values
 from .frontend import parse_function
 from .lower import Context, Lowerer, _P
 from .passes.shapes import SameShape
@@ -79,9 +79,11 @@ def differentiate(func, wrt, sens=False, seeded=None):
     seeded = list(range(len(func.outputs))) if seeded is None else list(seeded)
     tuple_sens = len(seeded) > 1          # the sens is then a flat tuple, one per seeded output
     ctx = Context()
-    ctx.ops = list(func.body.ops)
-    ctx.forward_ops = func.body.ops
-    active = active_values(ctx.ops, wrt, [func.outputs[i] for i in seeded])
+    forward = list(func.body.ops)
+    ctx.ops = func.body.ops                # reversal appends here (and puts tapes before loops)
+    ctx.forward_ops = forward
+    ctx.tapes = Tapes(forward)
+    active = active_values(forward, wrt, [func.outputs[i] for i in seeded], ctx.tapes)
     _check_rules(ctx.ops, active)
     adjoints = Adjoints(ctx)
     params = list(func.params)
@@ -106,7 +108,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
             seed.name = "dout" if len(seeded) == 1 else "dout%d" % i
         adjoints.add(out, seed)
 
-    reverse_ops(ctx, func.body.ops, adjoints, active, in_loop=False)
+    reverse_ops(ctx, forward, adjoints, active, in_loop=False, container=ctx.ops)
 
     grads = []
     for v in wrt:
@@ -125,12 +127,14 @@ def differentiate(func, wrt, sens=False, seeded=None):
     return result
 
 
-def reverse_ops(ctx, ops, adjoints, active, in_loop):
-    """Append the reverse sweep of ``ops`` to ``ctx``: adjoints of results -> of arguments."""
+def reverse_ops(ctx, ops, adjoints, active, in_loop, container=None):
+    """Append the reverse sweep of ``ops`` to ``ctx``: adjoints of results -> of arguments.
+    ``container``: the list ``ops`` live in (a loop's tape is made there, before the loop)."""
     from .reverse_control import reverse_structured
-    for op in reversed(ops):
+    container = ops if container is None else container
+    for op in reversed(list(ops)):
         if op.prim.rule_kind == "structured":
-            reverse_structured(ctx, op, adjoints, active, in_loop)
+            reverse_structured(ctx, op, adjoints, active, in_loop, container)
             continue
         if op.result not in active:
             continue

@@ -4,31 +4,32 @@
 the results into adjoints of the values the branch read from outside (zeros where the other
 branch contributed and this one did not).
 
-``for`` / ``while``: the forward loop appends, at the end of each iteration, the values its
-reverse needs to a tape (``_tape1.append((h, a))``); the reverse sweep is a loop over the same
-iterations backwards (``for t in reversed(range(n))`` / ``for _ in range(len(_tape1))``) that
-pops them (freeing memory as it goes), carries the adjoints of the loop-carried variables, and
-accumulates the adjoints of values the body read from outside the loop.
+``for`` / ``while``: a tape is made before the forward loop (``_tape = []``), which pushes, at the
+end of each iteration, the values its reverse reads (``_tape.append((h, a))``); the reverse
+sweep is a loop over the same iterations backwards (``for t in reversed(range(n))`` /
+``for _ in range(len(_tape))``) that pops them (freeing memory as it goes), carries the
+adjoints of the loop-carried variables, and accumulates the adjoints of values the body read
+from outside the loop. Which values (or only their shapes) are saved is settled after dead
+code elimination (passes/residuals.py).
 """
 from . import ir
-from .activity import loop_parts, origin_tape
-from .control import CUSTOM, DTAPE_POP, FOR, IF, NEW_LIST, TAPE_POP, TAPE_PUSH
+from .activity import loop_parts
+from .ir import CUSTOM, FOR, IF, NEW_LIST, TAPE_LEN, TAPE_POP, TAPE_PUSH
 from .lower import _P
-from .prims import SHAPE
 from .passes.substitute import substitute_ops
 
 
-def reverse_structured(ctx, op, adjoints, active, in_loop):
+def reverse_structured(ctx, op, adjoints, active, in_loop, container):
     if op.prim is TAPE_POP:
         _reverse_tape_pop(ctx, op, adjoints, active)
-    elif op.prim in (NEW_LIST, TAPE_PUSH, DTAPE_POP):
+    elif op.prim in (NEW_LIST, TAPE_PUSH, TAPE_LEN):
         return
     elif op.prim is CUSTOM:
         _reverse_bprop(ctx, op, adjoints, active)
     elif op.prim is IF:
         _reverse_if(ctx, op, adjoints, active, in_loop)
     else:
-        _reverse_loop(ctx, op, adjoints, active)
+        _reverse_loop(ctx, op, adjoints, active, container)
 
 
 def _results_adjoints(op, adjoints, active, results):
@@ -121,7 +122,7 @@ def _export_branch_values(op, branches):
     """Inside a loop, values a reverse branch reads from its forward branch become results of
     the forward ``if`` (None on the other path), so the tape can save them every iteration."""
     for k, (rops, totals) in enumerate(branches):
-        inner = {r for o in ir.walk(op.blocks[k].ops) for r in o.results + [t for t, _ in ir.tapes(o)]}
+        inner = {r for o in ir.walk(op.blocks[k].ops) for r in o.results}
         needed = [v for v in _referenced(rops, totals.values()) if v in inner]
         mapping = {}
         for v in needed:
@@ -136,7 +137,7 @@ def _export_branch_values(op, branches):
             totals[key] = mapping.get(totals[key], totals[key])
 
 
-def _reverse_loop(ctx, op, adjoints, active):
+def _reverse_loop(ctx, op, adjoints, active, container):
     is_for = op.prim is FOR
     body = op.blocks[-1]
     index = body.args[0] if is_for else None
@@ -150,7 +151,7 @@ def _reverse_loop(ctx, op, adjoints, active):
         if hit is not None:
             dtape, positions = hit
             results = [_adjoint_value(saved[k]) for k in positions]
-            dtape_pops.append((ir.Op(DTAPE_POP, [dtape], None, op.loc, "grad", results=results),
+            dtape_pops.append((ir.Op(TAPE_POP, [dtape], None, op.loc, "grad", results=results),
                                [(saved[k], r) for k, r in zip(positions, results)]))
     if all(d is None for d in dres) and not dtape_pops and not _pops_adjoints(ctx, op):
         return
@@ -187,11 +188,8 @@ def _reverse_loop(ctx, op, adjoints, active):
     for a, v in zip(acc_out, outer):
         a.adjoint_of = v
 
-    # What the reverse body reads from the forward body is saved on a tape, once per iteration;
-    # a value read only for its shape is saved as its shape.
-    _save_shapes_only(ctx, body, rops, index)
+    # What the reverse body reads from the forward body is saved on a tape, once per iteration.
     defined = set(body.args) | {r for o in body.ops for r in o.results}
-    defined |= {tape for o in body.ops for tape, _ in ir.tapes(o)}
     saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
     saved.sort(key=_definition_order(body))
     rindex = ir.Value(index.name if index is not None else None)
@@ -201,13 +199,13 @@ def _reverse_loop(ctx, op, adjoints, active):
         mapping[index] = rindex
     substitute_ops(rops, mapping)
     dcarry_out = [mapping.get(v, v) for v in dcarry_out]
-    # A tape is written when the reverse reads saved values, or needs the trip count (a while).
-    from_while = not is_for or op.attrs.get("from_while", False)
-    tape = None
-    if saved or from_while:
+    # A tape is written when the reverse reads saved values, or needs the trip count (a while:
+    # a loop whose bounds are not known before it runs).
+    counted = not is_for
+    if saved or counted:
         tape = ir.Value("_tape")
-        tape.op = op
-        op.attrs.setdefault("tapes", []).append([tape, saved])
+        container.insert(container.index(op), ir.Op(NEW_LIST, [], tape, op.loc, op.role))
+        body.ops.append(ir.Op(TAPE_PUSH, [tape] + saved, None, None, op.role, results=[]))
         rops.insert(0, ir.Op(TAPE_POP, [tape], None, op.loc, "grad", results=restored))
 
     # Initial adjoints: of the loop's results (zeros where none reached them), of outer values.
@@ -221,17 +219,17 @@ def _reverse_loop(ctx, op, adjoints, active):
     for z, v in zip(acc_init, outer):
         z.adjoint_of = v
         z.op.attrs["fresh"] = True      # owned by the loop: accumulated in place, never shared
-    bounds = op.args[:3] if is_for else [ir.Const(None)] * 3
+    if is_for:
+        bounds = op.args[:3]
+    else:                                   # as many iterations as the forward loop ran
+        bounds = [ir.Const(0), ctx.emit(TAPE_LEN, [tape], op.loc, "grad"), ir.Const(1)]
     results = [_adjoint_value(inits[k]) if isinstance(inits[k], ir.Value) else ir.Value() for k in keep]
     results += [_adjoint_value(v) for v in outer]
     rev = ir.Op(FOR, list(bounds) + dinit + acc_init, None, op.loc, "grad",
                 blocks=[ir.Block(rops, [rindex] + dcarry_in + acc_in, [ir.operand(d) for d in dcarry_out] + acc_out)],
                 results=results)
-    rev.attrs["reverse"] = not op.attrs.get("reverse")
-    if tape is not None:
-        rev.attrs["pops"] = tape
+    rev.attrs["reverse"] = is_for and not op.attrs.get("reverse")
     rev.attrs["accumulators"] = len(outer)
-    rev.attrs["from_while"] = from_while
     ctx.ops.append(rev)
     for k, r in zip(keep, results):
         if isinstance(inits[k], ir.Value) and inits[k] in active:
@@ -247,7 +245,7 @@ def _reverse_tape_pop(ctx, op, adjoints, active):
     positions = [k for k, t in enumerate(totals) if t is not None]
     if not positions:
         return
-    tape = origin_tape(op.args[0])
+    tape = ctx.tapes.origin(op.args[0])
     if tape is None:
         raise SourceError("adjoint cannot tell which loop saved these values (a compiler limit)",
                           op.loc, hint="unroll the inner loop (loop over a Python tuple)")
@@ -258,8 +256,8 @@ def _reverse_tape_pop(ctx, op, adjoints, active):
     ctx.dtapes[tape] = (dtape, positions)
     ctx.new_dtapes = getattr(ctx, "new_dtapes", [])
     ctx.new_dtapes.append(dtape)
-    ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [ir.operand(totals[k]) for k in positions], ir.Value(),
-                         op.loc, "grad"))
+    ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [ir.operand(totals[k]) for k in positions], None,
+                         op.loc, "grad", results=[]))
 
 
 def _reverse_bprop(ctx, op, adjoints, active):
@@ -292,34 +290,6 @@ def _reverse_bprop(ctx, op, adjoints, active):
             adjoints.add(arg, grad)
 
 
-def _save_shapes_only(ctx, body, rops, index):
-    """For forward-body values the reverse body reads only for their shapes, compute the
-    shape in the forward body (right after the value) and read that instead."""
-    defined = {r: o for o in body.ops for r in o.results}
-    shape_uses, value_uses = {}, set()
-    for o in ir.walk(rops):
-        positions = o.prim.shape_only
-        for k, a in enumerate(o.args):
-            if isinstance(a, ir.Value) and (a in defined or a in body.args) and a is not index:
-                if k in positions:
-                    shape_uses.setdefault(a, []).append((o, k))
-                else:
-                    value_uses.add(a)
-        for v in ir.used_values(o):
-            if v not in o.args:
-                value_uses.add(v)
-    for v, uses in shape_uses.items():
-        if v in value_uses or (v.op is not None and v.op.prim.shape == SHAPE):
-            continue
-        shape = ir.Value(None)
-        loc, role = (v.op.loc, v.op.role) if v.op is not None else (None, "fwd")
-        shape_op = ir.Op(_P().shape_of, [v], shape, loc, role)
-        at = body.ops.index(defined[v]) + 1 if v in defined else 0
-        body.ops.insert(at, shape_op)
-        for o, k in uses:
-            o.args[k] = shape
-
-
 def _adjoint_value(v):
     d = ir.Value()
     d.adjoint_of = v
@@ -342,6 +312,6 @@ def _referenced(ops, extra=()):
 def _definition_order(block):
     order = {v: i for i, v in enumerate(block.args)}
     for i, o in enumerate(block.ops):
-        for r in o.results + [tape for tape, _ in ir.tapes(o)]:
+        for r in o.results:
             order[r] = len(block.args) + i
     return lambda v: order[v]

@@ -71,9 +71,6 @@ class _Verifier:
                 self.fail("result %r does not point back at its op" % (r,), op)
         for a in op.args:
             self.use(a, scope, op)
-        pops = op.attrs.get("pops")
-        if pops is not None:
-            self.use(pops, scope, op, "popped")
         if op.blocks:
             self.structured(op, scope)
         elif op.prim.rule_kind != "structured" and not op.prim.is_variadic() \
@@ -82,11 +79,6 @@ class _Verifier:
         for r in op.results:
             self.define(r, op)
             scope.values.add(r)
-        for tape, _ in ir.tapes(op):
-            self.define(tape, op)
-            scope.values.add(tape)
-            if tape.op is not op:
-                self.fail("tape %r does not point back at the loop that writes it" % (tape,), op)
 
     def structured(self, op, scope):
         kind = op.prim
@@ -135,9 +127,6 @@ class _Verifier:
             self.fail("a loop body yields %d values for %d carried ones" % (len(body.yields), len(carried)), op)
         for y in body.yields:
             self.use(y, body_scope, op, "yielded")
-        for tape, saved in ir.tapes(op):
-            for v in saved:
-                self.use(v, body_scope, op, "saved on %r" % (tape,))
 
     def checked_block(self, op, block, scope, n_results):
         self.block(block.ops, scope)
@@ -160,7 +149,7 @@ class _Scope:
         it, what their branches defined)."""
         if isinstance(cond, ir.Value):
             values, nested = self.branches.setdefault((cond, k), (set(), {}))
-            values.update(r for op in block.ops for r in op.results + [t for t, _ in ir.tapes(op)])
+            values.update(r for op in block.ops for r in op.results)
             for key, (inner_values, inner_nested) in inner.branches.items():
                 v, n = nested.setdefault(key, (set(), {}))
                 v.update(inner_values)

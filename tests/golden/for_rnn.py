@@ -6,8 +6,8 @@ from adjoint.compiler.runtime import matmul_dx, matmul_dy, unbroadcast, unreduce
 def rnn_grad(Wh, Wx, xs, h):
     # for t in range(xs.shape[0]):  [control.py:42]
     _t1 = xs.shape[0]
-    h_1 = h
     _tape = []
+    h_1 = h
     for t in range(_t1):
         # h = np.tanh(h @ Wh + xs[t] @ Wx)  [control.py:43]
         _t2 = h_1 @ Wh

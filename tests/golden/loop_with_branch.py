@@ -5,56 +5,60 @@ from adjoint.compiler.runtime import unbroadcast, unreduce, zeros_like
 
 def loop_with_branch_grad(x, n):
     # acc = x * 0.0  [control.py:56]
-    acc_2 = x * 0.0
+    acc_1 = x * 0.0
     # for i in range(n):  [control.py:57]
-    acc = acc_2
-    del acc_2
     _tape = []
+    acc = acc_1
+    del acc_1
     for _ in range(n):
+        _t1 = np.shape(acc)
         # if np.sum(acc) > 1.0:  [control.py:58]
-        _t1 = np.sum(acc) > 1.0
-        if _t1:
+        _t2 = np.sum(acc) > 1.0
+        if _t2:
             # acc = acc + np.sin(x)  [control.py:59]
-            _t2 = np.sin(x)
-            acc_1 = acc + _t2
-            _t3, _t4 = _t2, None
+            _t3 = np.sin(x)
+            acc = acc + _t3
+            _t4, _t5 = _t3, None
         else:
             # acc = acc + x * x  [control.py:61]
-            _t5 = x * x
-            acc_1 = acc + _t5
-            _t3, _t4 = None, _t5
-        _tape.append((acc, _t1, _t3, _t4))
-        acc = acc_1
+            _t6 = x * x
+            acc = acc + _t6
+            _t4, _t5 = None, _t6
+        _t7 = np.shape(_t5)
+        del _t5
+        _t8 = np.shape(_t4)
+        del _t4
+        _tape.append((_t1, _t2, _t8, _t7))
     # grad of: return np.sum(acc)  [control.py:62]
     dacc = unreduce(1.0, acc)
     del acc
     # grad of: for i in range(n):  [control.py:57]
-    dacc_2, dx = dacc, zeros_like(x)
+    dacc_1, dx = dacc, zeros_like(x)
     del dacc
     for _ in reversed(range(n)):
         # grad of: for i in range(n):  [control.py:57]
-        acc_3, _t6, _t7, _t8 = _tape.pop()
+        acc_2, _t9, _t10, _t11 = _tape.pop()
         # grad of: if np.sum(acc) > 1.0:  [control.py:58]
-        if _t6:
+        if _t9:
             # grad of: acc = acc + np.sin(x)  [control.py:59]
-            dacc_1 = unbroadcast(dacc_2, acc_3)
-            dx_1 = unbroadcast(dacc_2, _t7) * np.cos(x)
-            dacc_2 = dacc_1
+            dacc_2 = unbroadcast(dacc_1, acc_2)
+            dx_1 = unbroadcast(dacc_1, _t10) * np.cos(x)
+            dacc_1 = dacc_2
         else:
             # grad of: acc = acc + x * x  [control.py:61]
-            dacc_3 = unbroadcast(dacc_2, acc_3)
-            _t9 = unbroadcast(unbroadcast(dacc_2, _t8) * x, x)
+            dacc_3 = unbroadcast(dacc_1, acc_2)
+            _t12 = unbroadcast(unbroadcast(dacc_1, _t11) * x, x)
             # grad of: if np.sum(acc) > 1.0:  [control.py:58]
-            dx_1 = _t9 * 2
-            dacc_2 = dacc_3
-        del _t6, _t7, _t8, acc_3
+            dx_1 = _t12 * 2
+            dacc_1 = dacc_3
+        del _t10, _t11, _t9, acc_2
         # grad of: for i in range(n):  [control.py:57]
         dx += dx_1
         del dx_1
     del _tape
     # grad of: acc = x * 0.0  [control.py:56]
-    _t10 = unbroadcast(dacc_2 * 0.0, x)
-    del dacc_2
+    _t13 = unbroadcast(dacc_1 * 0.0, x)
+    del dacc_1
     # grad of: return np.sum(acc)  [control.py:62]
-    dx_2 = dx + _t10
+    dx_2 = dx + _t13
     return dx_2

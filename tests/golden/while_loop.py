@@ -5,16 +5,16 @@ from adjoint.compiler.runtime import unbroadcast, unreduce
 
 def tensor_while_grad(x):
     # while np.sum(y * y) < 100.0:  [control.py:67]
-    y = x
     _tape = []
+    y = x
     while (np.sum(y * y) < 100.0):
+        _t1 = np.shape(y)
         # y = y * 1.5 + 0.1  [control.py:68]
-        _t1 = y * 1.5
-        _t2 = np.shape(_t1)
-        y_1 = _t1 + 0.1
-        del _t1
-        _tape.append((y, _t2))
-        y = y_1
+        _t2 = y * 1.5
+        _t3 = np.shape(_t2)
+        y = _t2 + 0.1
+        del _t2
+        _tape.append((_t1, _t3))
     # grad of: return np.sum(y)  [control.py:69]
     dy = unreduce(1.0, y)
     del y
@@ -23,8 +23,8 @@ def tensor_while_grad(x):
     del dy
     for _ in range(len(_tape)):
         # grad of: while np.sum(y * y) < 100.0:  [control.py:67]
-        y_2, _t3 = _tape.pop()
+        y_1, _t4 = _tape.pop()
         # grad of: y = y * 1.5 + 0.1  [control.py:68]
-        dx = unbroadcast(unbroadcast(dx, _t3) * 1.5, y_2)
-        del _t3, y_2
+        dx = unbroadcast(unbroadcast(dx, _t4) * 1.5, y_1)
+        del _t4, y_1
     return dx

@@ -2,7 +2,7 @@
 from .simplify import simplify
 from .cse import cse
 from .dce import dce
-from .shape_saves import save_shapes
+from .residuals import residuals
 
 
 def optimize(func, check=None):
@@ -19,7 +19,7 @@ def optimize(func, check=None):
         func = run(dce, run(cse, run(simplify, func)))
         if _count(func) == before:
             break
-    return run(save_shapes, func)
+    return run(residuals, func)
 
 
 def _count(func):

@@ -4,27 +4,30 @@ Before::   %1 = sin(%x); %2 = cos(%x); return %2
 After::    %2 = cos(%x); return %2
 
 Ops whose results nothing needs are dropped, unless they have effects (print, sens checks),
-at every depth. A structured op is kept whole when any of its results (or its tape) is needed.
+at every depth. A structured op is kept whole when any of its results is needed. A push onto a
+tape is needed only when something pops that tape (or reads its length).
 """
 from .. import ir
 
 
 def _needs(op):
-    """Values a kept op reads (what it saves on a tape counts once the tape is needed)."""
-    out = op.values()
+    """Values a kept op reads (a push: what it pushes, not the tape it pushes onto)."""
+    out = op.values()[1:] if op.prim is ir.TAPE_PUSH else op.values()
     for block in op.blocks:
         out.extend(y for y in block.yields if isinstance(y, ir.Value))
-    if "pops" in op.attrs:
-        out.append(op.attrs["pops"])
     return out
 
 
 def _effects(op):
+    if op.prim in (ir.TAPE_PUSH, ir.NEW_LIST):
+        return False                     # needed when the tape is
     return not op.prim.pure or any(_effects(o) for b in op.blocks for o in b.ops)
 
 
-def _produces(op):
-    return list(op.results) + [tape for tape, _ in ir.tapes(op)]
+def _needed(op, live):
+    if op.prim is ir.TAPE_PUSH:
+        return op.args[0] in live
+    return _effects(op) or any(r in live for r in op.results)
 
 
 def dce(func):
@@ -32,28 +35,19 @@ def dce(func):
     ops = list(ir.walk(func.body.ops))
     kept = set()
     changed = True
-    saving = set()
     while changed:
         changed = False
         for op in reversed(ops):
-            if op not in kept and (_effects(op) or any(r in live for r in _produces(op))):
+            if op not in kept and _needed(op, live):
                 kept.add(op)
                 live.update(_needs(op))
                 changed = True
-            if op in kept:
-                for tape, saved in ir.tapes(op):
-                    if tape in live and tape not in saving:
-                        saving.add(tape)
-                        live.update(saved)
-                        changed = True
-    _sweep(func.body, kept, saving)
+    _sweep(func.body, kept)
     return func
 
 
-def _sweep(block, kept, saving):
+def _sweep(block, kept):
     block.ops = [op for op in block.ops if op in kept]
     for op in block.ops:
-        if "tapes" in op.attrs:         # a tape nothing pops is not written
-            op.attrs["tapes"] = [entry for entry in op.attrs["tapes"] if entry[0] in saving]
         for inner in op.blocks:
-            _sweep(inner, kept, saving)
+            _sweep(inner, kept)

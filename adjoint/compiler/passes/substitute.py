@@ -23,7 +23,3 @@ def substitute_ops(ops, mapping):
         op.args = [resolve(mapping, a) for a in op.args]
         for block in op.blocks:
             block.yields = [resolve(mapping, y) for y in block.yields]
-        if "pops" in op.attrs:
-            op.attrs["pops"] = resolve(mapping, op.attrs["pops"])
-        for entry in ir.tapes(op):
-            entry[1] = [resolve(mapping, v) for v in entry[1]]
