@@ -127,7 +127,9 @@ class GradFunction:
         compiled, reason = cache.find(key, self.fn, self.self_obj)
         if compiled is None:
             marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
-            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request)
+            kinds = [{"T": "tensor", "A": "ndarray", "S": "number"}.get(k) if isinstance(k, str) else None
+                     for k in pattern]
+            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request, kinds=kinds)
             cache.store(key, compiled, reason)
         return _Entry(EPOCH[0], compiled, self.fn, self.self_obj, pattern, self.weights)
 

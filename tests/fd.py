@@ -14,12 +14,15 @@ def numeric_grad(f, args, i, eps=1e-6):
         return (float(f(*hi)) - float(f(*lo))) / (2 * eps)
     grad = np.zeros_like(x)
     flat = x.reshape(-1)
+
+    def call():          # fresh copies: a function that changes its arguments in place can't
+        return float(f(*[a.copy() if isinstance(a, np.ndarray) else a for a in args]))
     for k in range(flat.size):
         old = flat[k]
         flat[k] = old + eps
-        up = float(f(*args))
+        up = call()
         flat[k] = old - eps
-        down = float(f(*args))
+        down = call()
         flat[k] = old
         grad.reshape(-1)[k] = (up - down) / (2 * eps)
     return grad

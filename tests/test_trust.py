@@ -42,7 +42,11 @@ for _name, _fn, _argsets in [
         ("relu_of_negation", P.relu_of_negation, [(X2 - 0.7,)]),
         ("swap_in_while", P.swap_in_while, [(X2 * 0.1,), (X2,)]),
         ("second_order_return_in_loop_in_branch", P.return_in_loop_in_branch_hvp, [(X2, X2), (X2, -X2 * 3)]),
-        ("second_order_while_return_in_else", P.while_return_in_else_second, [(X2, X2 * 0.1), (X2 * 3, X2)])]:
+        ("second_order_while_return_in_else", P.while_return_in_else_second, [(X2, X2 * 0.1), (X2 * 3, X2)]),
+        # gradients added into a slice of the loop's accumulator (add_at), repeated indices too
+        ("rnn_wrt_everything", P.rnn_all, [(np.linspace(-0.3, 0.3, 9).reshape(3, 3), np.linspace(0.2, -0.2, 6).reshape(2, 3),
+                                            np.linspace(-0.5, 0.5, 6).reshape(2, 3), np.linspace(-1, 1, 16).reshape(4, 2, 2))]),
+        ("gather_in_loop", P.gather_in_loop, [(np.array([0.3, -0.7, 1.1, 0.4]),)])]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 
@@ -126,3 +130,19 @@ def test_a_sens_of_the_wrong_structure_is_an_argument_error():
     with pytest.raises(adjoint.ArgumentError, match=r"structure of returns_pair's output, \(\*, \*\); got \(\*,\)"):
         grad_fn(X3, (np.ones(3),))
     np.testing.assert_allclose(grad_fn(X3, (np.ones(3), 2.0)), 2.0 + 2.0)
+
+
+def test_a_helper_changing_its_callers_array_in_place_is_refused():
+    """NumPy would change the caller's array too (and a value the caller already took for the
+    expression): adjoint says so rather than giving the rebinding semantics' gradient."""
+    with pytest.raises(adjoint.SourceError) as info:
+        adjoint.grad(P.helper_changes_callers_array)(X3, X3)
+    text = str(info.value)
+    assert "`a /= ...` changes, in place, a NumPy array the caller holds as `z`" in text
+    assert "trust.py" in text and "hint: write `a = a / ...`" in text
+
+
+def test_on_tensors_the_same_helper_rebinds_as_mindspore_does():
+    grads = adjoint.grad(P.helper_changes_callers_array, (0, 1))(Tensor(X3), Tensor(X3))
+    z = X3 * 2.0
+    np.testing.assert_allclose(grads[1].asnumpy(), z - np.maximum(z, 0))

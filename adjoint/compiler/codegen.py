@@ -265,13 +265,27 @@ class _Emitter(Plan):
                                           msg=None if isinstance(msg, ir.Const) and msg.value is None
                                           else self.arg(msg)), op.loc)
             elif op in self.in_place:
-                self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),
-                                             op=g.Add(), value=self.arg(op.args[1])), op.loc)
+                self.accumulate(op, depth)
             else:
                 self.assign(depth, [self.name_of(op.result)], self.expr(op), op.loc)
             if self.checks:
                 self.emit_checks(op, depth)
             self.free_after(op, ops, depth)
+
+    def accumulate(self, op, depth):
+        """``dW += part`` into a loop's own accumulator; a part that scatters into zeros
+        (the gradient of ``x[i]``) is added into the slice instead: ``add_at(dxs, g, i)``."""
+        acc, part = op.args
+        scatter = self.inline.get(part)
+        if scatter is not None and scatter.prim is P.getitem_grad_p:
+            g_, _, *index = scatter.args
+            self.imports.add((P.getitem_grad_p.impl.__module__, "add_at"))
+            call = self.call_expr("add_at", [gastutil.name(self.name_of(op.result))] +
+                                  [self.arg(g_)] + [self.arg(i, in_subscript=True) for i in index], [])
+            self.stmt(depth, g.Expr(value=call), op.loc)
+            return
+        self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),
+                                     op=g.Add(), value=self.arg(part)), op.loc)
 
     def emit_checks(self, op, depth):
         """(ADJOINT_CHECK) float32 stays float32; a gradient has its value's shape and dtype

@@ -51,7 +51,7 @@ class Plan:
                 continue
             v = op.result
             u = user.get(v)
-            if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses
+            if (v.name is None and uses.get(v, 0) == 1 and v not in self.yield_uses and op not in self.in_place
                     and (op.prim.pure or op.prim is ir.TAPE_LEN)
                     and u is not None and self.block_of[u] is self.block_of[op]
                     and (u in self.in_place and u.args[1] is v
@@ -115,10 +115,18 @@ class Plan:
             if not (isinstance(init, ir.Value) and init.op is not None and init.op.attrs.get("fresh")
                     and self.uses.get(init) == 1):
                 continue
-            if (isinstance(y, ir.Value) and y.op is not None and y.op.prim is P.add
-                    and y.op.args[0] is arg and self.names.get(y) == self.names.get(arg)
-                    and self.block_of.get(y.op) is body.ops):
-                self.in_place.add(y.op)
+            # dW = ((dW + a) + b): each addition in place, all under dW's name
+            chain, v = [], y
+            while (isinstance(v, ir.Value) and v.op is not None and v.op.prim is P.add
+                   and self.block_of.get(v.op) is body.ops and (v is y or self.uses.get(v) == 1)):
+                chain.append(v)
+                v = v.op.args[0]
+            if v is not arg or not chain or self.names.get(y) != self.names.get(arg):
+                continue
+            for link in chain:
+                if link not in self.names or self.names[link] == self.names[arg]:
+                    self.names[link] = self.names[arg]
+                    self.in_place.add(link.op)
 
     def _coalesce(self, block, y, result, arg):
         if not isinstance(y, ir.Value) or y in self.names or y in self.inline or y.op is None:
@@ -161,6 +169,7 @@ class Plan:
                 self._plan_block_frees(body.ops, keep, final=False)
 
     def _plan_block_frees(self, ops, keep, final):
+        kept_names = {self.names[v] for v in keep if v in self.names}   # (names values share)
         stmts = [op for op in ops if op.result not in self.inline]
         defined = {}
         for op in stmts:
@@ -176,6 +185,8 @@ class Plan:
         for v, op in last.items():
             if op.prim is ir.TAPE_PUSH and not final:
                 continue            # the tape holds it; the next iteration rebinds the name
+            if self.names.get(v) in kept_names:
+                continue            # an accumulator's earlier link: its name is yielded
             if op is not defined[v] or v in self._reads(op):
                 self.frees.setdefault(op, []).append(v)
 

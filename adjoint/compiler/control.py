@@ -157,7 +157,7 @@ class ControlFlow:
 
     def child(self, env):
         sub = type(self)(self.ctx, self.src, self.fn, env, self.loc_override, self.role)
-        sub.frame = self.frame
+        sub.frame, sub.caller = self.frame, self.caller
         sub.lists = {}              # id -> (list, its items) for lists this branch changed
         return sub
 
@@ -309,9 +309,10 @@ class ControlFlow:
                     raise self.error(node, "%s is a %s in a branch of an `if` on a Tensor; only "
                                      "Tensors and numbers can differ between branches"
                                      % ("`%s`" % name if name else "the result", type(v).__name__))
-        results = [ir.Value(name) for name, _, _ in triples]
         then_b = ir.Block(then_ops, [], [self.operand(x, node) for _, x, _ in triples])
         else_b = ir.Block(else_ops, [], [self.operand(y, node) for _, _, y in triples])
+        results = [ir.Value(name, kind=_same_kind(x, y))
+                   for (name, _, _), x, y in zip(triples, then_b.yields, else_b.yields)]
         self.ctx.ops.append(ir.Op(IF, [test], None, self.loc(node), self.role,
                                   blocks=[then_b, else_b], results=results))
         return results
@@ -369,14 +370,20 @@ class ControlFlow:
         iterable = self.expr(node.iter)
         if isinstance(iterable, (range, SymbolicRange)) and isinstance(node.target, g.Name):
             fallback = None
+            state = self._save_state()
             try:
-                return self.loop_op(node, iterable)
+                with self.ctx.region() as ops:
+                    self.loop_op(node, iterable)
+                self.ctx.ops.extend(ops)
+                return
             except Fallback as why:
                 fallback = why
+                self._restore_state(state)
             except SourceError:
                 # e.g. self.layers[i]: fine once i is known. Unrolling reports real errors again.
                 if isinstance(iterable, SymbolicRange):
                     raise
+                self._restore_state(state)
             if fallback is not None and isinstance(iterable, SymbolicRange):
                 raise self.error(node, "this loop over a range known only at run time needs "
                                  "Python state a loop can't carry (%s)" % fallback,
@@ -387,6 +394,19 @@ class ControlFlow:
         if isinstance(iterable, SymbolicRange):
             raise self.error(node, "unpacking the index of a run-time range is not supported")
         self.unroll(node, iterable)
+
+    def _save_state(self):
+        """What lowering a statement may change here, to try one way and then another."""
+        return (dict(self.env), _list_snapshot(self.env), self.jump, self.returned, self.result,
+                dict(self.loop_locals))
+
+    def _restore_state(self, state):
+        env, lists, self.jump, self.returned, self.result, loop_locals = state
+        self.env.clear()
+        self.env.update(env)
+        _restore_lists(lists)
+        self.loop_locals.clear()
+        self.loop_locals.update(loop_locals)
 
     def unroll(self, node, iterable):
         """Lower the body once per item (the loop's Python objects differ per iteration)."""
@@ -464,7 +484,7 @@ class ControlFlow:
             if not yieldable(self.env[n]):
                 raise Fallback("`%s` is a %s" % (n, type(self.env[n]).__name__))
             inits.append(self.operand(self.env[n], node))
-        args = [ir.Value(n) for n in carried]
+        args = [ir.Value(n, kind=getattr(i, "kind", None)) for n, i in zip(carried, inits)]
         env = dict(self.env)
         env.update(zip(carried, args))
         for key in (frame.done, frame.ret) if frame is not None else ():
@@ -519,7 +539,11 @@ class ControlFlow:
         n_flags = len(args) - (3 if prim is FOR else 0) - len(carried)
         flag_names = [_flag_name(k) for k in (frame.done, frame.ret) if k is not None] if frame else []
         flag_names += ["retval"] * (n_flags - len(flag_names))
+        body = blocks[-1]
         results = [ir.Value(n) for n in carried + flag_names]
+        for k, (arg, r) in enumerate(zip(body.args[-len(body.yields):] if body.yields else [], results)):
+            kind = _same_kind(arg, body.yields[k])
+            arg.kind = r.kind = kind            # (what the loop carries keeps one kind, or none)
         self.ctx.ops.append(ir.Op(prim, args, None, self.loc(node), self.role, blocks=blocks,
                                   results=results))
         for n, r in zip(carried, results):
@@ -542,7 +566,7 @@ class ControlFlow:
             test = self.expr(node.test)
         if not isinstance(test, ir.Value):
             self.ctx.ops.extend(probe)
-            env, lists = dict(self.env), _list_snapshot(self.env)
+            state = self._save_state()
             try:
                 with self.ctx.region() as ops:
                     self.unroll_while(node, test)
@@ -551,10 +575,7 @@ class ControlFlow:
             except _RunTimeTrips:
                 # A jump on a Tensor decides when the loop ends: not known while compiling, so
                 # it is a while op after all (its Python counters carried as values).
-                self.env.clear()
-                self.env.update(env)
-                _restore_lists(lists)
-                self.jump, self.returned = None, False
+                self._restore_state(state)
             try:
                 return self.while_op(node, forever=isinstance(node.test, g.Constant) and node.test.value is True)
             except Fallback as why:
@@ -615,6 +636,11 @@ class Continuation:
                 lowerer.cont = saved
         if not lowerer.returned and not lowerer.jump and self.then is not None:
             self.then.run(lowerer)
+
+
+def _same_kind(a, b):
+    ka, kb = ir.join_kinds([a]), ir.join_kinds([b])
+    return ka if ka == kb else None
 
 
 def _flag_name(key):

@@ -22,7 +22,8 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
     examples = [np.zeros(1) if m is ARRAY else m for m in marks]
     try:
         request = gradfn.request(examples)
-        compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request)
+        kinds = [a.kind if isinstance(a, ir.Value) else None for a in args]
+        compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request, kinds=kinds)
     except SourceError:
         raise
     except Exception as exc:

@@ -46,13 +46,16 @@ TAPE_OPS = (NEW_LIST, TAPE_PUSH, TAPE_POP, TAPE_LEN)
 
 
 class Value:
-    __slots__ = ("id", "name", "op", "adjoint_of")
+    __slots__ = ("id", "name", "op", "adjoint_of", "kind")
 
-    def __init__(self, name=None, op=None):
+    def __init__(self, name=None, op=None, kind=None):
         self.id = next(_ids)
         self.name = name        # the user's variable name, when there is one
         self.op = op            # the Op that defines it (None for parameters and block arguments)
         self.adjoint_of = None  # for a gradient: the Value it is the gradient of (names it dx)
+        # What it is at run time, when known: 'ndarray' (changed in place by `a += b`, as NumPy
+        # does), 'tensor' (rebound, as MindSpore does) or 'number'.
+        self.kind = kind
 
     def __repr__(self):
         if self.name is None and self.adjoint_of is not None:
@@ -123,6 +126,22 @@ class Func:
 
     def __str__(self):
         return print_func(self)
+
+
+def join_kinds(values):
+    """The run-time kind of an op's result from its operands': a Tensor anywhere makes a Tensor
+    (its operators win), else an ndarray anywhere an ndarray; numbers give a number."""
+    kinds = set()
+    for v in values:
+        if isinstance(v, Value):
+            kinds.add(v.kind)
+        elif isinstance(v, Const):
+            kinds.add("ndarray" if type(v.value).__module__ == "numpy" and hasattr(v.value, "shape")
+                      and getattr(v.value, "ndim", 0) else "number")
+    for kind in ("tensor", None, "ndarray"):
+        if kind in kinds:
+            return kind
+    return "number" if kinds else None
 
 
 def operand(value):

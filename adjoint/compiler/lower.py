@@ -92,14 +92,14 @@ class Context:
             self.ops = outer
 
     def emit(self, prim, args, loc, role="fwd", name=None, kwnames=()):
-        value = ir.Value(name)
+        value = ir.Value(name, kind=ir.join_kinds(args) if prim.pure else None)
         self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
         return value
 
     def input_for(self, obj, hint, source=None, tier=EPOCH):
         hit = self.inputs.get(id(obj))
         if hit is None:
-            hit = (obj, ir.Value(hint))
+            hit = (obj, ir.Value(hint, kind="ndarray" if isinstance(obj, np.ndarray) else "tensor"))
             self.inputs[id(obj)] = hit
         if source is not None:
             self.input_sources.setdefault(id(obj), (source, tier))
@@ -154,6 +154,7 @@ class Lowerer(ControlFlow):
         self.globals = self.fn.__globals__
         self.closure = closure_vars(self.fn)
         self.loc_override, self.role = loc_override, role
+        self.caller = None          # the lowerer whose call this body is inlined for
         self.node_loc = None
         self.returned, self.result = False, None
         self.loop_locals = {}       # names assigned only inside a loop op -> the loop's Loc
@@ -210,7 +211,45 @@ class Lowerer(ControlFlow):
                              hint="assign to a plain name, e.g. `y = y + x`")
         current = self.load_name(target)
         value = self.apply(BINOPS[type(node.op)], [current, self.expr(node.value)], {}, node)
+        if isinstance(current, ir.Value) and isinstance(value, ir.Value):
+            value.kind = value.kind or current.kind
+            self.update_aliases(node, target.id, current, value)
         self.assign(target, value)
+
+    def update_aliases(self, node, name, old, new):
+        """``a += b`` on a NumPy array changes it in place: every other name for that array here
+        (and the Python lists and tuples holding it) sees the new value, as in NumPy. On a Tensor
+        it makes a new Tensor and other names keep the old one, as in MindSpore. An array a
+        caller also holds is refused: a value the caller already took for an expression would
+        have to change too."""
+        if old.kind in ("tensor", "number"):
+            return
+        what = "a NumPy array" if old.kind == "ndarray" else "an array (NumPy's or a Tensor)"
+        lowerer = self.caller
+        while lowerer is not None:
+            for key, v in lowerer.env.items():
+                if _holds(v, old):
+                    raise self.error(node, "`%s %s= ...` changes, in place, %s the caller holds as "
+                                     "`%s`; adjoint does not follow in-place changes into a caller"
+                                     % (name, _op_symbol(node.op), what, key),
+                                     hint="write `%s = %s %s ...` to make a new array"
+                                          % (name, name, _op_symbol(node.op)))
+            lowerer = lowerer.caller
+        for key, v in list(self.env.items()):
+            if key == name or not _holds(v, old):
+                continue
+            if old.kind is None:
+                raise self.error(node, "`%s %s= ...` changes an array that is also `%s`, and adjoint "
+                                 "cannot tell whether it is a NumPy array (changed in place for both) "
+                                 "or a Tensor (rebound)" % (name, _op_symbol(node.op), key),
+                                 hint="write `%s = %s %s ...` to make a new array"
+                                      % (name, name, _op_symbol(node.op)))
+            if v is old:
+                self.env[key] = new
+            elif isinstance(v, list):
+                v[:] = [new if item is old else item for item in v]
+            else:
+                self.env[key] = tuple(new if item is old else item for item in v)
 
     def stmt_Assert(self, node):
         """As Python runs it: when the condition is known now, now (a failure raises the user's
@@ -649,6 +688,7 @@ class Lowerer(ControlFlow):
         elif loc_override is None:
             loc_override = self.loc_override
         inner = Lowerer(self.ctx, src, fn, dict(bound.arguments), loc_override, role or self.role)
+        inner.caller = self
         self.ctx.depth += 1
         try:
             return inner.run()
@@ -691,6 +731,16 @@ def is_pure_callable(func, kwargs=None):
     if module == "numpy" or module.startswith("numpy.") and not module.startswith("numpy.random"):
         return getattr(func, "__name__", "") not in _NUMPY_EFFECTS
     return False
+
+
+def _holds(v, value):
+    """``v`` is ``value`` or a Python list/tuple holding it."""
+    return v is value or (isinstance(v, (list, tuple)) and any(item is value for item in v))
+
+
+def _op_symbol(op):
+    return {g.Add: "+", g.Sub: "-", g.Mult: "*", g.Div: "/", g.Pow: "**", g.MatMult: "@",
+            g.FloorDiv: "//", g.Mod: "%"}.get(type(op), "?")
 
 
 def _hashable(value):

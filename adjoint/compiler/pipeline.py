@@ -63,9 +63,10 @@ class Compiled:
         return "# before differentiation\n%s\n\n# after\n%s\n" % (self.ir_before, self.ir_after)
 
 
-def lower(fn, self_obj, args, kwargs=None):
+def lower(fn, self_obj, args, kwargs=None, kinds=None):
     """The SSA Func of ``fn`` called with ``args`` (ARRAY marks an array argument, anything
-    else is a known constant), plus the Context that lists what it read from outside."""
+    else is a known constant), plus the Context that lists what it read from outside.
+    ``kinds``: per argument, 'tensor', 'ndarray' or 'number' when known."""
     src = parse_function(fn)
     check_function(src)
     sig = inspect.signature(fn)
@@ -77,7 +78,7 @@ def lower(fn, self_obj, args, kwargs=None):
     for i, a in enumerate(args):
         if a is ARRAY or a is SCALAR:
             name = user_params[i + offset] if i + offset < len(user_params) else "arg%d" % i
-            v = ir.Value(name)
+            v = ir.Value(name, kind=kinds[i] if kinds else None)
             params.append(v)
             call_args.append(v)
             if a is SCALAR:
@@ -136,13 +137,13 @@ def check_outputs(func, seeded, src):
                           hint="return the value to differentiate (a loss), e.g. `return np.sum(...)`")
 
 
-def compile_request(fn, self_obj, args, weights, request, kwargs=None):
+def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=None):
     """Compile the gradient of ``fn`` (with ``self_obj`` bound, if a method) for ``request``.
 
     ``weights``: the Parameter objects to differentiate with respect to, in order.
     """
     start = time.perf_counter()
-    func, ctx, src = lower(fn, self_obj, args, kwargs)
+    func, ctx, src = lower(fn, self_obj, args, kwargs, kinds)
     arg_params = list(func.params)
     paths = array_paths(self_obj)
     # Weights the function never reads still get (zero) gradients: make them inputs too.

@@ -64,6 +64,7 @@ class LocalFunction:
         env.update(bound)
         sub = outer.child(env)
         sub.frame = sub.cont = None         # its own function: returns return from it
+        sub.caller = outer
         if isinstance(self.node, g.Lambda):
             return sub.expr(self.node.body)
         return sub.run_body(self.node.body)

@@ -44,8 +44,9 @@ def _results_adjoints(op, adjoints, active, results):
     return out
 
 
-def _reverse_block(ctx, op, block_ops, seeds, active, in_loop):
-    """Reverse ``block_ops`` from ``seeds`` [(value, adjoint)]; returns (ops, {outer value: total})."""
+def _reverse_block(ctx, op, block_ops, seeds, active, in_loop, summed=None):
+    """Reverse ``block_ops`` from ``seeds`` [(value, adjoint)]; returns (ops, {outer value:
+    total}). Values for which ``summed(v)`` is false get their list of parts instead."""
     from .reverse import Adjoints, reverse_ops
     with ctx.region() as rops:
         badj = Adjoints(ctx)
@@ -55,6 +56,9 @@ def _reverse_block(ctx, op, block_ops, seeds, active, in_loop):
         reverse_ops(ctx, block_ops, badj, active, in_loop)
         totals = {}
         for v in list(badj.parts):
+            if summed is not None and not summed(v):
+                totals[v] = badj.parts.pop(v)
+                continue
             total = badj.total(v, op.loc)
             if total is not None:
                 totals[v] = total
@@ -166,8 +170,12 @@ def _reverse_loop(ctx, op, adjoints, active, container):
         new_dtapes = ctx.new_dtapes = []
     mark = len(new_dtapes)
     ctx.loop_depth = getattr(ctx, "loop_depth", 0) + 1
+    defined_inside = set(body.args) | {r for o in ir.walk(body.ops) for r in o.results}
     try:
-        rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True)
+        # (what the body read from outside comes back part by part: each is added into the
+        # loop's accumulator on its own, in place, or into the slice it belongs to)
+        rops, totals = _reverse_block(ctx, op, body.ops, seeds, active, in_loop=True,
+                                      summed=lambda v: v in defined_inside)
     finally:
         ctx.loop_depth -= 1
     rops[:0] = [pop for pop, _ in dtape_pops]
@@ -183,10 +191,12 @@ def _reverse_loop(ctx, op, adjoints, active, container):
         for j, k in enumerate(keep):
             if dcarry_out[j] is None:
                 dcarry_out[j] = ctx.emit(_P().zeros_like, [carried[k]], op.loc, "grad")
-        acc_out = [ctx.emit(_P().add, [a, ir.operand(totals[v])], op.loc, "grad")
-                   for a, v in zip(acc_in, outer)]
-    for a, v in zip(acc_out, outer):
-        a.adjoint_of = v
+        acc_out = []
+        for a, v in zip(acc_in, outer):
+            for part in totals[v]:
+                a = ctx.emit(_P().add, [a, ir.operand(part)], op.loc, "grad")
+                a.adjoint_of = v
+            acc_out.append(a)
 
     # What the reverse body reads from the forward body is saved on a tape, once per iteration.
     defined = set(body.args) | {r for o in body.ops for r in o.results}

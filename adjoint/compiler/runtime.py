@@ -201,6 +201,16 @@ def getitem_grad(g, x, *index):
     return out
 
 
+def add_at(acc, g, *index):
+    """``acc[index] += g`` in place; integer-array indices that repeat add up (np.add.at)."""
+    idx = index[0] if len(index) == 1 else index
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        acc[idx] += g
+    else:
+        np.add.at(acc, idx, g)
+
+
 def _along(ndim, axis, index):
     """An index that picks ``index`` along ``axis`` (and everything along the other axes)."""
     return (slice(None),) * (axis % ndim) + (index,)

@@ -340,3 +340,31 @@ _grad_while_return_in_else = adjoint.grad(while_return_in_else, grad_position=(0
 def while_return_in_else_second(x, z):
     g0, g1 = _grad_while_return_in_else(x, z)
     return np.sum(g0 * g0) + np.sum(g1)
+
+
+REPEATED = np.array([0, 2, 0, 1])
+
+
+def rnn_all(Wh, Wx, h, xs):
+    for t in range(xs.shape[0]):
+        h = np.tanh(h @ Wh + xs[t] @ Wx)
+    return np.sum(h * h)
+
+
+def gather_in_loop(x):
+    s = 0.0
+    for t in range(3):
+        s = s + np.sum(np.sin(x[REPEATED]) * (t + 1.0)) + np.sum(x[t:t + 2] ** 2)
+    return s
+
+
+def _scale_in_place(a, b):
+    v = ops.relu(b)
+    a /= 1.32
+    return v
+
+
+def helper_changes_callers_array(x, y):
+    z = x * 2.0
+    z = z - _scale_in_place(z, z)
+    return np.sum(z * y)
