@@ -21,13 +21,13 @@ import numpy as np
 # Relative weights of what the generator emits; tests and the CLI may override them.
 EXPR_WEIGHTS = {
     "leaf": 6, "binop": 10, "neg": 1.5, "ufunc": 7, "kinky": 2.5, "pow": 2, "where": 1.5,
-    "reduce": 5, "matmul": 3, "index": 3, "reshape": 2, "stack": 1.5, "helper": 2.5, "subcell": 3,
+    "reduce": 5, "matmul": 3, "index": 3, "reshape": 2, "stack": 1.5, "helper": 3, "subcell": 6,
     "ifexp": 1, "stopgrad": 1, "counter": 1,
 }
 STMT_WEIGHTS = {
     "assign": 8, "newshape": 3, "reassign": 5, "aug": 4, "tuple": 2, "swap": 2.5, "if": 4,
     "for": 4, "while_counter": 1.5, "while_cond": 1.5, "for_append": 1, "for_tuple": 1,
-    "early_return": 2, "break": 1.5, "continue": 0.7, "lambda": 0.5,
+    "early_return": 1.2, "break": 1.0, "continue": 0.5, "lambda": 0.5,
 }
 MAX_ELEMENTS = 30        # differentiated input elements (finite differences cost)
 MAX_VAR_SIZE = 36        # elements of any intermediate array
@@ -843,17 +843,25 @@ class Gen:
 
     def st_early_return(self, depth, lines, ind):
         self.feat("early_return_in_loop" if self.in_loop else "early_return")
-        self.put(lines, ind, "if %s:" % self.cond(1))
+        self.put(lines, ind, "if %s:" % (self.loop_exit_cond() if self.in_loop else self.cond(1)))
         self.put(lines, ind + 1, "return %s" % self.out_expr())
+
+    def loop_exit_cond(self):
+        """Half the time on the loop counter (decided while unrolling), else on a Tensor."""
+        if self.counters and self.r.random() < 0.5:
+            cn, b = self.counters[-1]
+            self.feat("exit_on_counter")
+            return "%s %s %d" % (cn, self.r.choice(["==", ">="]), self.r.randrange(b))
+        return self.cond(1)
 
     def st_break(self, depth, lines, ind):
         self.feat("break")
-        self.put(lines, ind, "if %s:" % self.cond(1))
+        self.put(lines, ind, "if %s:" % self.loop_exit_cond())
         self.put(lines, ind + 1, "break")
 
     def st_continue(self, depth, lines, ind):
         self.feat("continue")
-        self.put(lines, ind, "if %s:" % self.cond(1))
+        self.put(lines, ind, "if %s:" % self.loop_exit_cond())
         self.put(lines, ind + 1, "continue")
 
     def st_lambda(self, depth, lines, ind):

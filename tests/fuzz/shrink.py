@@ -73,7 +73,7 @@ def _sites(tree, kind):
                     and isinstance(node.args[-1].value, int) and node.args[-1].value > 1):
                 yield lambda node=node: _set(node.args[-1], "value", node.args[-1].value - 1)
     elif kind == "expr":
-        for parent in ast.walk(tree):
+        for parent in _mutable_nodes(tree):
             for fld, val in ast.iter_fields(parent):
                 vals = val if isinstance(val, list) else [val]
                 for j, child in enumerate(vals):
@@ -83,6 +83,20 @@ def _sites(tree, kind):
                     for rep in _replacements(child):
                         yield lambda parent=parent, fld=fld, j=j, rep=rep, lst=isinstance(val, list): \
                             _replace(parent, fld, j, rep, lst)
+
+
+def _mutable_nodes(tree):
+    """Nodes inside functions other than __init__, outside the harness's statements."""
+    tops = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef):
+            tops += [n for n in cls.body if isinstance(n, ast.FunctionDef)]
+    for fn in tops:
+        if fn.name != "__init__":
+            for st in fn.body:
+                if _protected(st):
+                    continue
+                yield from ast.walk(st)
 
 
 def _delete(lst, i):
@@ -137,6 +151,9 @@ def _replacements(node):
                 out += [a for a in node.args if not isinstance(a, ast.Constant)]
         elif isinstance(f, ast.Attribute):
             out.append(f.value)            # x.sum(axis=0) -> x
+            out += list(node.args)         # self.sub(x) -> x
+        else:
+            out += list(node.args)         # helper(x, y) -> x
         if node.keywords:
             simpler = copy.copy(node)
             simpler.keywords = [k for k in node.keywords if k.arg != "keepdims"]
