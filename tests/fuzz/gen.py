@@ -1136,6 +1136,9 @@ def _order2(g, r, seed, index):
     """A first-order gradient called inside the differentiated program."""
     g.no_stopgrad = True
     g.allow_kinks = r.random() < 0.3
+    # constructs the first order mostly refuses today: rarer, so the second order is reached
+    for k in ("early_return", "break", "continue"):
+        g.sw[k] *= 0.3
     g.ew["kinky"] = 0.5
     src, body, names, shapes, kinds = build_first_order(g, r)
     n = len(names)
@@ -1157,7 +1160,7 @@ def _order2(g, r, seed, index):
         lines.append("")
         lines.append("")
         lines.append("def h(%s):" % ", ".join(names))
-        if isinstance(pos, int):
+        if isinstance(pos, int) or len(pos) == 1:
             lines.append("    g = %s" % call)
             gnames = ["g"]
         else:
