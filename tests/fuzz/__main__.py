@@ -13,7 +13,7 @@ import sys
 import time
 
 from . import gen, run, shrink
-from .report import snippet
+from .report import skeleton, snippet
 
 
 def _validate(case):
@@ -99,7 +99,16 @@ def main(argv=None):
     ap.add_argument("--show-refusals", action="store_true", help="also show (and shrink) refused programs")
     ap.add_argument("--save", help="pickle the failures (cases and results) to this file")
     ap.add_argument("--only", type=int, nargs="*", help="run only these program indices")
+    ap.add_argument("--from-saved", help="skip the run: shrink and show the failures saved by --save")
     a = ap.parse_args(argv)
+    if a.from_saved:
+        with open(a.from_saved, "rb") as fh:
+            failures = pickle.load(fh)
+        if a.only:
+            failures = [r for r in failures if r["index"] in set(a.only)]
+        if not a.show_refusals:
+            failures = [r for r in failures if r["cls"] != "refused"]
+        return show(a, failures)
 
     indices = a.only if a.only else range(a.start, a.start + a.n)
     jobs = [(a.seed, i, a.order) for i in indices]
@@ -143,6 +152,11 @@ def main(argv=None):
             pickle.dump([{k: v for k, v in r.items()} for r in failures], fh)
     if not (a.show_failures or a.shrink):
         return 1 if any(r["cls"] in ("wrong", "crash") for r in recs) else 0
+    show(a, failures)
+    return 1 if any(r["cls"] in ("wrong", "crash") for r in recs) else 0
+
+
+def show(a, failures):
     groups = collections.OrderedDict()
     for r in failures:
         groups.setdefault(group_key(r), []).append(r)
@@ -179,7 +193,15 @@ def main(argv=None):
                 small, sres = shrunk[r["index"]]
                 print("reduced program (%s):" % sres.cause)
                 print(snippet(small, sres))
-    return 1 if any(r["cls"] in ("wrong", "crash") for r in recs) else 0
+    if shrunk:
+        distinct = collections.OrderedDict()
+        for idx, (small, sres) in shrunk.items():
+            distinct.setdefault((sres.cls, shrink.signature(sres), skeleton(small.source)), []).append(idx)
+        print("\n%d reduced failures, %d distinct reduced programs" % (len(shrunk), len(distinct)))
+        if a.save:
+            with open(a.save + ".shrunk", "wb") as fh:
+                pickle.dump(shrunk, fh)
+    return 1 if any(r["cls"] in ("wrong", "crash") for r in failures) else 0
 
 
 def _progress(k, n, t0):

@@ -896,7 +896,7 @@ class Gen:
     def inputs(self, n, names, budget, cell):
         shapes, kinds = [], []
         for _ in range(n):
-            opts = [s for s in self.pool if size(s) <= budget]
+            opts = [s for s in self.pool if size(s) <= budget] or [()]
             s = self.r.choice(opts)
             budget -= size(s)
             shapes.append(s)

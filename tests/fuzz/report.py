@@ -98,3 +98,32 @@ def snippet(case, result):
     elif result.cls in ("crash", "refused"):
         lines.append("# raises %s" % result.cause)
     return "\n".join(lines) + "\n"
+
+
+def skeleton(source):
+    """A reduced program with names numbered in order of appearance and numbers dropped: two
+    reduced failures with one skeleton are very likely one bug."""
+    import ast
+    tree = ast.parse(source)
+    names = {}
+    keep = {"np", "ops", "nn", "adjoint", "self", "Parameter", "ParameterTuple", "Tensor", "range", "len",
+            "abs", "enumerate", "zip", "super", "PDT"}
+
+    class T(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id not in keep:
+                node.id = names.setdefault(node.id, "n%d" % len(names))
+            return node
+
+        def visit_arg(self, node):
+            if node.arg != "self":
+                node.arg = names.setdefault(node.arg, "n%d" % len(names))
+            return node
+
+        def visit_Constant(self, node):
+            if isinstance(node.value, float):
+                node.value = 0.5
+            return node
+    tree = T().visit(tree)
+    body = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
