@@ -36,7 +36,7 @@ def test_a_value_defined_twice():
 def test_a_value_from_inside_a_loop_is_out_of_scope_after_it():
     x, i, h, h2, r = ir.Value("x"), ir.Value("i"), ir.Value("h"), ir.Value("h2"), ir.Value("r")
     body = ir.Block([ir.Op(P.exp, [h], h2)], [i, h], [h2])
-    loop = ir.Op(adjoint.compiler.control.FOR, [ir.Const(0), ir.Const(3), ir.Const(1), x], None,
+    loop = ir.Op(ir.FOR, [ir.Const(0), ir.Const(3), ir.Const(1), x], None,
                  blocks=[body], results=[r])
     with pytest.raises(IRError, match="not in scope"):
         verify(_func([loop], [x], [h2]))
@@ -45,7 +45,7 @@ def test_a_value_from_inside_a_loop_is_out_of_scope_after_it():
 def test_loop_yields_must_match_what_it_carries():
     x, i, h, r = ir.Value("x"), ir.Value("i"), ir.Value("h"), ir.Value("r")
     body = ir.Block([], [i, h], [h, h])
-    loop = ir.Op(adjoint.compiler.control.FOR, [ir.Const(0), ir.Const(3), ir.Const(1), x], None,
+    loop = ir.Op(ir.FOR, [ir.Const(0), ir.Const(3), ir.Const(1), x], None,
                  blocks=[body], results=[r])
     with pytest.raises(IRError, match="yields 2 values for 1"):
         verify(_func([loop], [x], [r]))

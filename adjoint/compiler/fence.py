@@ -31,6 +31,12 @@ _MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "
              "add", "discard", "sort", "reverse", "set_data", "fill", "resize", "put"}
 
 
+def refusal(node):
+    """(what to call the construct, a hint) for a node code adjoint compiles cannot contain."""
+    what, hint = _REFUSED.get(type(node), ("`%s`" % type(node).__name__.lower(), None))
+    return what, hint
+
+
 def problems(src):
     """Every unsupported construct in the parsed function ``src``, as SourceErrors."""
     found = []

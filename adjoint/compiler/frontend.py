@@ -6,7 +6,6 @@ parses it with gast once per code object, and remembers how to turn a node into 
 import inspect
 import linecache
 import textwrap
-import types
 
 from ..errors import Loc, SourceError
 from . import gastutil
@@ -81,7 +80,3 @@ def closure_vars(fn):
             except ValueError:
                 pass
     return out
-
-
-def is_source_function(obj):
-    return isinstance(obj, types.FunctionType)

@@ -16,7 +16,7 @@ from . import checks, codegen, gastutil, ir, names
 from .fence import check_function
 from .cache import array_paths
 from .frontend import parse_function
-from .lower import Context, Lowerer
+from .lowering import Context, Lowerer
 from .passes import optimize
 from .prims import is_literal
 from .sources import EPOCH, Source, path_source

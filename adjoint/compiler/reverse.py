@@ -12,7 +12,8 @@ from ..errors import SourceError, UnsupportedError
 from . import ir
 from .activity import Tapes, active_values
 from .frontend import parse_function
-from .lower import Context, Lowerer, _P
+from . import rules as P
+from .lowering import Context, Lowerer
 from .passes.shapes import SameShape
 
 
@@ -34,7 +35,7 @@ class Adjoints:
         parts = _merge_repeats(self.ctx, parts, loc, role)
         total = parts[0]
         for part in parts[1:]:
-            total = self.ctx.emit(_P().add, [ir.operand(total), ir.operand(part)], loc, role)
+            total = self.ctx.emit(P.add, [ir.operand(total), ir.operand(part)], loc, role)
         _mark_adjoint(total, value)
         return total
 
@@ -54,7 +55,7 @@ def _merge_repeats(ctx, parts, loc, role):
             continue
         seen.add(key)
         n = counts[key]
-        merged.append(p if n == 1 else ctx.emit(_P().mul, [ir.operand(p), ir.Const(n)], loc, role))
+        merged.append(p if n == 1 else ctx.emit(P.mul, [ir.operand(p), ir.Const(n)], loc, role))
     return merged
 
 
@@ -99,7 +100,7 @@ def differentiate(func, wrt, sens=False, seeded=None):
             continue
         if sens:
             seed = dout if not tuple_sens else _tuple_item(ctx, dout, j, seed_loc)
-            seed = ctx.emit(_P().check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
+            seed = ctx.emit(P.check_sens, [seed, out, ir.Const(func.name)], seed_loc, "grad")
         elif shapes.is_scalar(out):
             seed = 1.0        # the output is a number: no ones array is needed
         else:
@@ -114,9 +115,9 @@ def differentiate(func, wrt, sens=False, seeded=None):
     for v in wrt:
         total = adjoints.total(v, seed_loc)
         if total is None:
-            total = ctx.emit(_P().zeros_like, [v], None, "grad")
+            total = ctx.emit(P.zeros_like, [v], None, "grad")
         elif not isinstance(total, ir.Value):
-            total = ctx.emit(_P().mul, [ir.Const(total), _ones_like(ctx, v, seed_loc)], seed_loc, "grad")
+            total = ctx.emit(P.mul, [ir.Const(total), _ones_like(ctx, v, seed_loc)], seed_loc, "grad")
         if isinstance(total, ir.Value) and total.op is not None and total.op.role == "grad" \
                 and total.name in (None, "dout"):
             total.name, total.adjoint_of = None, v
@@ -145,11 +146,11 @@ def reverse_ops(ctx, ops, adjoints, active, in_loop, container=None):
 
 
 def _ones_like(ctx, v, loc):
-    return ctx.emit(_P().ones_like, [v], loc, "grad")
+    return ctx.emit(P.ones_like, [v], loc, "grad")
 
 
 def _tuple_item(ctx, tup, i, loc):
-    return ctx.emit(_P().tuple_getitem, [tup, ir.Const(i)], loc, "grad")
+    return ctx.emit(P.tuple_getitem, [tup, ir.Const(i)], loc, "grad")
 
 
 def _last_loc(func):
@@ -168,8 +169,8 @@ def _check_rules(ops, active):
         if op.result in active and not op.prim.differentiable:
             what = op.prim.name
             if op.prim.emit == "call":
-                from .lower import _callable_name
-                what = _callable_name(op.args[0].value)
+                from .lowering.calls import callable_name
+                what = callable_name(op.args[0].value)
             missing.append(SourceError(
                 "adjoint has no derivative rule for `%s`, and a gradient flows through it here" % what,
                 op.loc, hint="use an operation adjoint knows (see adjoint.ops), cut the path with "

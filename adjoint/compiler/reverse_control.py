@@ -15,7 +15,7 @@ code elimination (passes/residuals.py).
 from . import ir
 from .activity import loop_parts
 from .ir import CUSTOM, FOR, IF, NEW_LIST, TAPE_LEN, TAPE_POP, TAPE_PUSH
-from .lower import _P
+from . import rules as P
 from .passes.substitute import substitute_ops
 
 
@@ -91,7 +91,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
                 if total is None and op.args[0] in _branch_values(ctx).get(v, ()):
                     total = ir.Const(None)     # v exists only on the other path: its adjoint too
                 elif total is None:
-                    total = ctx.emit(_P().zeros_like, [v], op.loc, "grad")
+                    total = ctx.emit(P.zeros_like, [v], op.loc, "grad")
                 yields.append(ir.operand(total))
         blocks.append(ir.Block(rops, [], yields))
     results = [_adjoint_value(v) for v in targets]
@@ -190,11 +190,11 @@ def _reverse_loop(ctx, op, adjoints, active, container):
     with ctx.into(rops):
         for j, k in enumerate(keep):
             if dcarry_out[j] is None:
-                dcarry_out[j] = ctx.emit(_P().zeros_like, [carried[k]], op.loc, "grad")
+                dcarry_out[j] = ctx.emit(P.zeros_like, [carried[k]], op.loc, "grad")
         acc_out = []
         for a, v in zip(acc_in, outer):
             for part in totals[v]:
-                a = ctx.emit(_P().add, [a, ir.operand(part)], op.loc, "grad")
+                a = ctx.emit(P.add, [a, ir.operand(part)], op.loc, "grad")
                 a.adjoint_of = v
             acc_out.append(a)
 
@@ -223,9 +223,9 @@ def _reverse_loop(ctx, op, adjoints, active, container):
     for k in keep:
         d = dres[k]
         if d is None:
-            d = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
+            d = ctx.emit(P.zeros_like, [op.results[k]], op.loc, "grad")
         dinit.append(ir.operand(d))
-    acc_init = [ctx.emit(_P().zeros_like, [v], op.loc, "grad") for v in outer]
+    acc_init = [ctx.emit(P.zeros_like, [v], op.loc, "grad") for v in outer]
     for z, v in zip(acc_init, outer):
         z.adjoint_of = v
         z.op.attrs["fresh"] = True      # owned by the loop: accumulated in place, never shared
@@ -275,7 +275,7 @@ def _reverse_bprop(ctx, op, adjoints, active):
     import inspect
     from ..errors import SourceError
     from .frontend import parse_function
-    from .lower import Lowerer
+    from .lowering import Lowerer
     dres = _results_adjoints(op, adjoints, active, op.results)
     if all(d is None for d in dres):
         return
@@ -283,7 +283,7 @@ def _reverse_bprop(ctx, op, adjoints, active):
     bprop = type(cell).bprop
     for k, d in enumerate(dres):
         if d is None:
-            dres[k] = ctx.emit(_P().zeros_like, [op.results[k]], op.loc, "grad")
+            dres[k] = ctx.emit(P.zeros_like, [op.results[k]], op.loc, "grad")
     inputs = [a if isinstance(a, ir.Value) else a.value for a in op.args]
     out, dout = tree.unflatten(op.results), tree.unflatten(dres)
     params = list(inspect.signature(bprop).parameters)

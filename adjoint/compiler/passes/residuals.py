@@ -18,7 +18,7 @@ last real use, is read as its shape computed right after it (so codegen can free
 """
 from .. import ir
 from ..activity import Tapes
-from ..lower import _P
+from .. import rules as P
 from ..prims import SHAPE
 
 MIN_GAP = 4     # top level: statements between the last real use and the first shape use
@@ -94,7 +94,7 @@ def _shape_after(v, block):
     shape = ir.Value(None)
     at = next((i + 1 for i, o in enumerate(block.ops) if v in o.results), 0)
     loc, role = (v.op.loc, v.op.role) if v.op is not None else (None, "fwd")
-    block.ops.insert(at, ir.Op(_P().shape_of, [v], shape, loc, role))
+    block.ops.insert(at, ir.Op(P.shape_of, [v], shape, loc, role))
     return shape
 
 
@@ -142,7 +142,7 @@ def _top_level_shapes(func):
         if first_shape_use - max(last_value_use.get(v, -1), defined[v]) <= MIN_GAP:
             continue            # the value would not live long for its shape alone: not worth it
         shape = ir.Value(None)
-        inserted.append((defined[v], ir.Op(_P().shape_of, [v], shape, v.op.loc, v.op.role)))
+        inserted.append((defined[v], ir.Op(P.shape_of, [v], shape, v.op.loc, v.op.role)))
         for user, k, _ in found:
             user.args[k] = shape
     for at, new in sorted(inserted, key=lambda p: p[0], reverse=True):

@@ -7,18 +7,12 @@ and ``range`` are answered while compiling when they can be; a ``def`` or ``lamb
 import inspect
 import operator
 
-import numpy as np
-
-from . import gastutil, ir
-from .hooks import registry
+from .. import gastutil, ir
+from .. import rules as P
+from ..hooks import registry
 from .control import SymbolicRange
 
 g = gastutil.nodes
-
-
-def _P():
-    from . import rules
-    return rules
 
 
 def _has_values(items):
@@ -79,15 +73,15 @@ def _known_true(lowerer, value, node):
 
 def _special_print(lowerer, args, kwargs, node):
     operands = [lowerer.operand(a, node) for a in args]
-    lowerer.ctx.emit(_P().print_, operands, lowerer.loc(node), lowerer.role)
+    lowerer.ctx.emit(P.print_, operands, lowerer.loc(node), lowerer.role)
     return None
 
 
 def _special_len(lowerer, args, kwargs, node):
     (value,) = args
     if isinstance(value, ir.Value):
-        shape = lowerer.call_prim(_P().shape, [value], {}, node)
-        return lowerer.call_prim(_P().getitem, [shape, 0], {}, node)
+        shape = lowerer.call_prim(P.shape, [value], {}, node)
+        return lowerer.call_prim(P.getitem, [shape, 0], {}, node)
     return lowerer.run_now(len, args, kwargs, node)
 
 

@@ -1,0 +1,660 @@
+"""Lowering of control flow into structured ops (if / for / while owning nested blocks).
+
+* ``if`` on a value known when compiling lowers only the branch taken; on a Tensor it becomes
+  an ``if`` op whose branches yield the variables they assign. When a branch returns, the
+  function ends inside the ``if``: the other branch lowers everything that follows.
+* ``for`` over ``range(...)`` becomes a ``for`` op carrying the variables the body reassigns;
+  ``for`` over Python tuples, lists, ``enumerate``, ``zip`` or a ``CellList`` is unrolled (each
+  iteration sees different Python objects), and so is a range loop whose body needs Python
+  state a loop op cannot carry (``list.append``...), when its length is known.
+* ``while`` on a Tensor condition becomes a ``while`` op; on a Python condition it is unrolled.
+* ``break``, ``continue`` and ``return`` inside a loop, on any condition, are a loop *frame*:
+  the loop carries a ``done`` flag (and a ``returned`` flag and the value to return); a jump
+  under an ``if`` on a Tensor ends that branch's iteration, the other branch lowers the rest
+  of the iteration, and the two yield the iteration's end state. An iteration that starts with
+  ``done`` set does nothing; after the loop, ``if returned: return value``.
+"""
+import itertools
+
+from ...errors import SourceError
+from .. import gastutil, ir
+from .. import rules as P
+from ..ir import FOR, IF, WHILE
+from ..prims import is_literal
+from ..trees import flatten
+
+g = gastutil.nodes
+
+MAX_UNROLL = 100000
+
+
+class SymbolicRange:
+    """``range(start, stop, step)`` where some bound is only known at run time."""
+
+    def __init__(self, start, stop, step):
+        self.start, self.stop, self.step = start, stop, step
+
+
+class _RunTimeTrips(Exception):
+    """An unrolled while's trips depend on a Tensor (a break under an if on one)."""
+
+
+class Fallback(Exception):
+    """A loop body needs Python state a loop op cannot carry: unroll it instead."""
+
+
+def assigned_names(stmts):
+    """Names the statements assign, in order of first assignment (nested defs excluded)."""
+    out = []
+
+    def add(target):
+        for node in g.walk(target):
+            if isinstance(node, g.Name) and isinstance(node.ctx, g.Store) and node.id not in out:
+                out.append(node.id)
+
+    def visit(node):
+        if isinstance(node, (g.FunctionDef, g.Lambda, g.ClassDef)):
+            if isinstance(node, (g.FunctionDef, g.ClassDef)) and node.name not in out:
+                out.append(node.name)
+            return
+        if isinstance(node, g.Assign):
+            for t in node.targets:
+                add(t)
+        elif isinstance(node, (g.AugAssign, g.AnnAssign)):
+            add(node.target)
+        elif isinstance(node, g.For):
+            add(node.target)
+        for child in g.iter_child_nodes(node):
+            visit(child)
+
+    for s in stmts:
+        visit(s)
+    return out
+
+
+def jumps(stmts):
+    """(break or continue of this loop, return) in a loop body: nested loops' own break and
+    continue don't count, their returns do; nested functions don't."""
+    own, ret, _ = _jumps(stmts)
+    return own, ret
+
+
+def breaks(stmts):
+    """Does a ``break`` of this loop (not of a nested one) appear in the body?"""
+    return _jumps(stmts)[2]
+
+
+def _jumps(stmts):
+    own, ret, brk = False, False, False
+    todo = [(s, True) for s in stmts]
+    while todo:
+        node, this_loop = todo.pop()
+        if isinstance(node, (g.FunctionDef, g.Lambda, g.ClassDef)):
+            continue
+        if isinstance(node, (g.Break, g.Continue)) and this_loop:
+            own = True
+            brk = brk or isinstance(node, g.Break)
+        elif isinstance(node, g.Return):
+            ret = True
+        inner = this_loop and not isinstance(node, (g.For, g.While))
+        todo.extend((c, inner) for c in g.iter_child_nodes(node))
+    return own, ret, brk
+
+
+_frame_ids = itertools.count(1)
+
+
+class Frame:
+    """A loop whose body jumps: the names its iterations carry, and the keys of its flags in
+    the environment (``done`` after a break or return, ``ret`` and the value after a return)."""
+
+    def __init__(self, names, breaks, returns, loop_op=False):
+        n = next(_frame_ids)
+        self.loop_op = loop_op
+        self.names = list(names)
+        self.done = "$done%d" % n if breaks or returns else None
+        self.ret = "$ret%d" % n if returns else None
+        self.retval = "$retval%d" % n if returns else None
+        self.retval_tree = None
+        self.retval_args = None          # a loop op's block arguments carrying the value
+
+    def state(self):
+        """The environment keys an iteration's end state is made of."""
+        return self.names + [k for k in (self.done, self.ret, self.retval) if k is not None]
+
+    def note_return(self, lowerer, node, value):
+        leaves, tree = flatten(value)
+        if self.retval_tree is None:
+            self.retval_tree = tree
+            if self.loop_op:             # carried from here on: paths that don't return pass it on
+                self.retval_args = [ir.Value("retval") for _ in range(tree.n_leaves)]
+        elif tree != self.retval_tree:
+            raise lowerer.error(node, "the returns inside this loop give different structures",
+                                hint="return tuples of the same length")
+
+    def placeholder(self):
+        """The value to return on paths that have not returned (never used)."""
+        if self.retval_args is not None:
+            return self.retval_tree.unflatten(self.retval_args)
+        return self.retval_tree.unflatten([0.0] * self.retval_tree.n_leaves)
+
+
+def yieldable(value):
+    return isinstance(value, ir.Value) or (is_literal(value) and not isinstance(value, (str, type)))
+
+
+def lower_if(L, node):
+    L.node_loc = node
+    test = L.expr(node.test)
+    if not isinstance(test, ir.Value):
+        L.body(node.body if test else node.orelse)
+        return
+    then_s, else_s = list(node.body), list(node.orelse)
+    L.branch(node, test, lambda sub: sub.body(then_s), lambda sub: sub.body(else_s),
+             assigned_names(then_s + else_s))
+
+
+def branch(L, node, test, lower_then, lower_else, names):
+    """An if op on the Tensor ``test``; its branches yield the ``names`` they assign.
+
+    When a branch returns from the function, the function ends inside this ``if``: the other
+    branch goes on with everything that follows, and both yield the return value. Inside a
+    loop frame, when a branch jumps (break, continue, return), the iteration ends inside it:
+    the other branch goes on to the end of the iteration, and both yield its end state."""
+    branches = [_branch(L, node, lower_then), _branch(L, node, lower_else)]
+    if any(sub.returned for _, sub in branches):
+        for ops, sub in branches:
+            if not sub.returned:
+                with L.ctx.into(ops):
+                    _in_branch(L, node, sub, lambda sub: _finish(L, node, sub))
+        (then_ops, a), (else_ops, b) = branches
+        flat_a, tree = flatten(a.result)
+        flat_b, tree_b = flatten(b.result)
+        if tree != tree_b:
+            raise L.error(node, "the branches of this `if` return different structures",
+                          hint="return tuples of the same length from both branches")
+        results = L.emit_if(node, test, then_ops, else_ops,
+                            [(None, x, y) for x, y in zip(flat_a, flat_b)])
+        L.result, L.returned = tree.unflatten(results), True
+        return
+    if L.frame is not None and any(sub.jump for _, sub in branches):
+        for ops, sub in branches:
+            if not sub.jump and sub.cont is not None:
+                with L.ctx.into(ops):
+                    _in_branch(L, node, sub, lambda sub: sub.cont.run(sub))
+        merge(L, node, test, branches, L.frame.state())
+        L.jump = "end"               # this iteration's rest was lowered in the branches
+        return
+    merge(L, node, test, branches, names)
+
+
+def merge(L, node, test, branches, names):
+    """Emit the if op: each name whose value differs between the branches gets a result,
+    and so does each item of a Python list the branches changed differently."""
+    (then_ops, a), (else_ops, b) = branches
+    frame = L.frame
+    pairs = []
+    for lst, items_a, items_b in _changed_lists(a, b):
+        if len(items_a) != len(items_b):
+            raise L.error(node, "a Python list gets %d items in one branch of this `if` on a "
+                          "Tensor and %d in the other" % (len(items_a), len(items_b)),
+                          hint="append to the list in both branches, or after the if")
+        lst[:] = items_a
+        for k, (x, y) in enumerate(zip(items_a, items_b)):
+            if x is not y:
+                pairs.append(((lst, k), [x], [y], flatten(x)[1]))
+    for name in names:
+        va, vb = a.env.get(name, _MISSING), b.env.get(name, _MISSING)
+        if frame is not None and name == frame.retval and (va is _MISSING) != (vb is _MISSING):
+            va = frame.placeholder() if va is _MISSING else va      # (not returned there)
+            vb = frame.placeholder() if vb is _MISSING else vb
+        if va is _MISSING or vb is _MISSING:
+            L.env.pop(name, None)       # defined on one path only
+            continue
+        if va is vb:
+            L.env[name] = va
+            continue
+        flat_a, tree = flatten(va)
+        flat_b, tree_b = flatten(vb)
+        if tree != tree_b:
+            raise L.error(node, "`%s` has a different structure in each branch" % name)
+        pairs.append((name, flat_a, flat_b, tree))
+    flat = [(name if isinstance(name, str) and not name.startswith("$") else None, x, y)
+            for name, fa, fb, _ in pairs for x, y in zip(fa, fb)]
+    results = L.emit_if(node, test, then_ops, else_ops, flat)
+    i = 0
+    for name, fa, fb, tree in pairs:
+        value = tree.unflatten(results[i:i + len(fa)])
+        if isinstance(name, tuple):
+            name[0][name[1]] = value             # an item of a list
+        else:
+            L.env[name] = value
+        i += len(fa)
+
+
+def _branch(L, node, lower):
+    """Lower one branch of an ``if`` on a Tensor into a fresh op list: (ops, its lowerer)."""
+    sub = L.child(dict(L.env))
+    sub.cont = L.cont
+    with L.ctx.region() as ops:
+        _in_branch(L, node, sub, lower)
+    return ops, sub
+
+
+def _in_branch(L, node, sub, lower):
+    """Lower (part of) a branch; the Python lists it changes are put back as they were and
+    their new items kept on ``sub.lists`` (merged with the other branch's afterwards)."""
+    snapshot = _list_snapshot(L.env)
+    for lst, items in snapshot:                 # resume from what this branch did so far
+        if id(lst) in sub.lists:
+            lst[:] = sub.lists[id(lst)][1]
+    try:
+        lower(sub)
+    finally:
+        for lst, items in snapshot:
+            if len(lst) != len(items) or any(a is not b for a, b in zip(lst, items)):
+                sub.lists[id(lst)] = (lst, list(lst))
+            lst[:] = items
+
+
+def _finish(L, node, sub):
+    """Lower, on ``sub``, everything that follows the statement being lowered now."""
+    if sub.cont is not None:
+        sub.cont.run(sub)
+    if not sub.returned:
+        raise L.error(node, "the function returns inside this `if` on a Tensor, but "
+                      "on the other path it reaches its end without `return`",
+                      hint="return a value on every path")
+
+
+def emit_if(L, node, test, then_ops, else_ops, triples):
+    """An if op yielding, per (variable name or None, then value, else value), one result."""
+    for name, x, y in triples:
+        for v in (x, y):
+            if not yieldable(v):
+                raise L.error(node, "%s is a %s in a branch of an `if` on a Tensor; only "
+                              "Tensors and numbers can differ between branches"
+                              % ("`%s`" % name if name else "the result", type(v).__name__))
+    then_b = ir.Block(then_ops, [], [L.operand(x, node) for _, x, _ in triples])
+    else_b = ir.Block(else_ops, [], [L.operand(y, node) for _, _, y in triples])
+    results = [ir.Value(name, kind=_same_kind(x, y))
+               for (name, _, _), x, y in zip(triples, then_b.yields, else_b.yields)]
+    L.ctx.ops.append(ir.Op(IF, [test], None, L.loc(node), L.role,
+                           blocks=[then_b, else_b], results=results))
+    return results
+
+
+def break_(L, node):
+    L.env[L.frame.done] = True
+    L.jump = "break"
+
+
+def continue_(L, node):
+    L.jump = "continue"
+
+
+def do_return(L, node, value):
+    """``return value``: from the function, or, inside a loop frame, set its flags."""
+    frame = L.frame
+    if frame is None:
+        L.result, L.returned = value, True
+        return
+    frame.note_return(L, node, value)
+    L.env[frame.done] = L.env[frame.ret] = True
+    L.env[frame.retval] = value
+    L.jump = "return"
+
+
+def _open_frame(L, node, names, loop_op=False):
+    """A Frame for the loop ``node`` when its body jumps (else None)."""
+    own, ret = jumps(node.body)
+    if not (own or ret):
+        return None
+    return Frame(names, own, ret, loop_op)
+
+
+def _close_frame(L, node, frame, done, ret, retval):
+    """After a loop frame: drop its flags; ``if returned: return value``."""
+    for key in (frame.done, frame.ret, frame.retval):
+        L.env.pop(key, None)
+    if frame.ret is None or ret is False:
+        return
+    if ret is True:
+        return L.do_return(node, retval)
+    L.branch(node, ret, lambda sub: sub.do_return(node, retval), lambda sub: None, [])
+
+
+def _skip_when_done(L, node, frame, lower):
+    """Lower one iteration; when the frame's ``done`` is set at run time, it does nothing."""
+    done = L.env.get(frame.done, False) if frame is not None and frame.done else False
+    if not isinstance(done, ir.Value):
+        lower(L)
+        L.jump = None
+        return
+    L.branch(node, done, lambda sub: None, lambda sub: (lower(sub), setattr(sub, "jump", None)),
+             frame.state())
+
+
+def for_(L, node):
+    if node.orelse:
+        raise L.error(node, "`for ... else` is not supported", hint="use a flag variable")
+    iterable = L.expr(node.iter)
+    if isinstance(iterable, (range, SymbolicRange)) and isinstance(node.target, g.Name):
+        fallback = None
+        state = _save_state(L)
+        try:
+            with L.ctx.region() as ops:
+                loop_op(L, node, iterable)
+            L.ctx.ops.extend(ops)
+            return
+        except Fallback as why:
+            fallback = why
+            _restore_state(L, state)
+        except SourceError:
+            # e.g. L.layers[i]: fine once i is known. Unrolling reports real errors again.
+            if isinstance(iterable, SymbolicRange):
+                raise
+            _restore_state(L, state)
+        if fallback is not None and isinstance(iterable, SymbolicRange):
+            raise L.error(node, "this loop over a range known only at run time needs "
+                          "Python state a loop can't carry (%s)" % fallback,
+                          hint="loop over a constant range, or carry only Tensors and numbers")
+    if isinstance(iterable, ir.Value):
+        raise L.error(node, "cannot iterate over a Tensor directly",
+                      hint="loop over range(x.shape[0]) and index x[i]")
+    if isinstance(iterable, SymbolicRange):
+        raise L.error(node, "unpacking the index of a run-time range is not supported")
+    unroll(L, node, iterable)
+
+
+def _save_state(L):
+    """What lowering a statement may change here, to try one way and then another."""
+    return (dict(L.env), _list_snapshot(L.env), L.jump, L.returned, L.result,
+            dict(L.loop_locals))
+
+
+def _restore_state(L, state):
+    env, lists, L.jump, L.returned, L.result, loop_locals = state
+    L.env.clear()
+    L.env.update(env)
+    _restore_lists(lists)
+    L.loop_locals.clear()
+    L.loop_locals.update(loop_locals)
+
+
+def unroll(L, node, iterable):
+    """Lower the body once per item (the loop's Python objects differ per iteration)."""
+    items = []
+    for item in iterable:
+        items.append(item)
+        if len(items) > MAX_UNROLL:
+            raise L.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+    items = L.ctx.read_items(iterable, items)
+    _unrolled(L, node, iter(items), lambda item: L.assign(node.target, item))
+
+
+def unroll_while(L, node, test):
+    def tests():
+        count, value = 0, test
+        while value:
+            yield None
+            count += 1
+            if count > MAX_UNROLL:
+                raise L.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
+            frame = L.frame
+            if frame is not None and frame.done and isinstance(L.env.get(frame.done), ir.Value):
+                raise _RunTimeTrips()
+            value = L.expr(node.test)
+            if isinstance(value, ir.Value):
+                raise L.error(node, "this loop's condition became a Tensor value after %d "
+                              "iteration(s)" % count,
+                              hint="use a Tensor condition from the start, or a Python counter")
+    _unrolled(L, node, tests(), lambda item: None)
+
+
+def _unrolled(L, node, items, start):
+    """The iterations of an unrolled loop, on this lowerer's own environment."""
+    outer_frame, outer_cont = L.frame, L.cont
+    frame = L.frame = _open_frame(L, node, assigned_names(node.body))
+    L.cont = None                            # an iteration ends with the loop body
+    try:
+        if frame is not None and frame.done:
+            L.env[frame.done] = False
+        if frame is not None and frame.ret:
+            L.env[frame.ret] = False
+        for item in items:
+            if frame is not None and frame.done and L.env[frame.done] is True:
+                break
+            start(item)
+            _skip_when_done(L, node, frame, lambda sub: sub.body(node.body))
+    finally:
+        L.frame, L.cont = outer_frame, outer_cont
+    if frame is not None:
+        done, ret = L.env.get(frame.done), L.env.get(frame.ret)
+        retval = L.env.get(frame.retval)
+        _close_frame(L, node, frame, done, ret, retval)
+
+
+def loop_op(L, node, rng):
+    """A ``for`` op over ``rng``; raises Fallback when the body needs unrolling."""
+    target = node.target.id
+    names = [n for n in assigned_names(node.body) if n != target]
+    carried = [n for n in names if n in L.env]
+    frame = _open_frame(L, node, carried, loop_op=True)
+    inits, args, sub = _loop_start(L, node, carried, frame)
+    index = ir.Value(target)
+    sub.env[target] = index
+    ops, yields = _loop_body(L, node, sub, carried, frame,
+                             lambda s: _skip_when_done(s, node, frame, lambda b: b.body(node.body)))
+    bounds = [L.operand(b, node) for b in (rng.start, rng.stop, rng.step)]
+    body = ir.Block(ops, [index] + args, yields)
+    _loop_end(L, node, FOR, bounds + inits, [body], carried, frame, [body])
+    for n in names:
+        if n not in carried:
+            L.loop_locals[n] = L.loc(node)
+
+
+def _loop_start(L, node, carried, frame):
+    """Initial values and block arguments of the carried variables (and the frame's flags),
+    and the body's lowerer."""
+    inits = []
+    for n in carried:
+        if not yieldable(L.env[n]):
+            raise Fallback("`%s` is a %s" % (n, type(L.env[n]).__name__))
+        inits.append(L.operand(L.env[n], node))
+    args = [ir.Value(n, kind=getattr(i, "kind", None)) for n, i in zip(carried, inits)]
+    env = dict(L.env)
+    env.update(zip(carried, args))
+    for key in (frame.done, frame.ret) if frame is not None else ():
+        if key is not None:
+            inits.append(ir.Const(False))
+            args.append(ir.Value(_flag_name(key)))
+            env[key] = args[-1]
+    sub = L.child(env)
+    sub.frame, sub.cont = frame, None
+    return inits, args, sub
+
+
+def _loop_body(L, node, sub, carried, frame, lower):
+    """Lower the body into a block; its yields are the carried variables' new values."""
+    snapshot = _list_snapshot(L.env)
+    with L.ctx.region() as ops:
+        try:
+            lower(sub)
+        finally:
+            changed = _restore_lists(snapshot)
+    if changed:
+        raise Fallback("a Python list changes in the loop")
+    yields = [_yield(L, node, sub, n) for n in carried]
+    if frame is None:
+        return ops, yields
+    for key in (frame.done, frame.ret):
+        if key is not None:
+            yields.append(_yield(L, node, sub, key))
+    if frame.retval_tree is not None:       # the value to return, carried from its return
+        value = sub.env.get(frame.retval, _MISSING)
+        leaves = flatten(value)[0] if value is not _MISSING else None
+        for k, arg in enumerate(frame.retval_args):
+            leaf = leaves[k] if leaves is not None else arg
+            yields.append(L.operand(leaf, node) if yieldable(leaf) else _bad_yield(L, node, "the returned value", leaf))
+    return ops, yields
+
+
+def _yield(L, node, sub, name):
+    value = sub.env.get(name)
+    if not yieldable(value):
+        raise Fallback("`%s` becomes a %s" % (name.lstrip("$"), type(value).__name__))
+    return L.operand(value, node)
+
+
+def _bad_yield(L, node, what, value):
+    raise Fallback("%s is a %s" % (what, type(value).__name__))
+
+
+def _loop_end(L, node, prim, args, blocks, carried, frame, arg_blocks, only_by_return=False):
+    """The loop op; its results become the carried variables (and, after a frame, the
+    flags: ``if returned: return value``)."""
+    if frame is not None and frame.retval_args:
+        args = args + [ir.Const(0.0)] * len(frame.retval_args)   # (never returned)
+        for block in arg_blocks:
+            block.args.extend(frame.retval_args)
+    n_flags = len(args) - (3 if prim is FOR else 0) - len(carried)
+    flag_names = [_flag_name(k) for k in (frame.done, frame.ret) if k is not None] if frame else []
+    flag_names += ["retval"] * (n_flags - len(flag_names))
+    body = blocks[-1]
+    results = [ir.Value(n) for n in carried + flag_names]
+    for k, (arg, r) in enumerate(zip(body.args[-len(body.yields):] if body.yields else [], results)):
+        kind = _same_kind(arg, body.yields[k])
+        arg.kind = r.kind = kind            # (what the loop carries keeps one kind, or none)
+    L.ctx.ops.append(ir.Op(prim, args, None, L.loc(node), L.role, blocks=blocks,
+                           results=results))
+    for n, r in zip(carried, results):
+        L.env[n] = r
+    if frame is None:
+        return
+    flags = iter(results[len(carried):])
+    done = next(flags) if frame.done else None
+    ret = next(flags) if frame.ret else False
+    retval = frame.retval_tree.unflatten(list(flags)) if frame.retval_args else None
+    if only_by_return and frame.retval_args:
+        ret = True                      # `while True` without break: it ends by returning
+    _close_frame(L, node, frame, done, ret if frame.retval_args else False, retval)
+
+
+def while_(L, node):
+    if node.orelse:
+        raise L.error(node, "`while ... else` is not supported", hint="use a flag variable")
+    with L.ctx.region() as probe:
+        test = L.expr(node.test)
+    if not isinstance(test, ir.Value):
+        L.ctx.ops.extend(probe)
+        state = _save_state(L)
+        try:
+            with L.ctx.region() as ops:
+                unroll_while(L, node, test)
+            L.ctx.ops.extend(ops)
+            return
+        except _RunTimeTrips:
+            # A jump on a Tensor decides when the loop ends: not known while compiling, so
+            # it is a while op after all (its Python counters carried as values).
+            _restore_state(L, state)
+        try:
+            return while_op(L, node, forever=isinstance(node.test, g.Constant) and node.test.value is True)
+        except Fallback as why:
+            raise L.error(node, "this `while` needs Python state a loop can't carry (%s)" % why,
+                          hint="carry only Tensors and numbers through the loop") from None
+    try:
+        return while_op(L, node)
+    except Fallback as why:
+        raise L.error(node, "this `while` on a Tensor needs Python state a loop can't carry (%s)"
+                      % why, hint="carry only Tensors and numbers through the loop") from None
+
+
+def while_op(L, node, forever=False):
+    """A while op; ``forever``: its condition is always true (it ends by break or return)."""
+    carried = [n for n in assigned_names(node.body) if n in L.env]
+    frame = _open_frame(L, node, carried, loop_op=True)
+    inits, args, sub = _loop_start(L, node, carried, frame)
+    with L.ctx.region() as cond_ops:
+        done = sub.env.get(frame.done) if frame is not None and frame.done else None
+        if done is None:
+            cond = sub.expr(node.test)
+        else:                               # not after a break: `not done and test`
+            with L.ctx.region() as probe:
+                test = sub.expr(node.test)
+            if not probe and not isinstance(test, ir.Value):
+                cond = sub.call_prim(P.logical_not, [done], {}, node) if test else False
+            else:
+                cond = sub.select(node, done, lambda s: False, lambda s: s.expr(node.test))
+    ops, yields = _loop_body(L, node, sub, carried, frame,
+                             lambda s: (s.body(node.body), setattr(s, "jump", None)))
+    blocks = [ir.Block(cond_ops, args, [L.operand(cond, node)]), ir.Block(ops, args, yields)]
+    only_by_return = forever and frame is not None and not breaks(node.body)
+    _loop_end(L, node, WHILE, inits, blocks, carried, frame, blocks, only_by_return)
+
+
+def select(L, node, test, then_value, else_value):
+    """``then_value() if test else else_value()`` on a Tensor ``test``: one result."""
+    values = []
+    for lower in (then_value, else_value):
+        sub = L.child(L.env)
+        with L.ctx.region() as ops:
+            values.append((ops, lower(sub)))
+    (then_ops, a), (else_ops, b) = values
+    return L.emit_if(node, test, then_ops, else_ops, [(None, a, b)])[0]
+
+
+
+class Continuation:
+    """What follows a statement up to the end of the function (or of the loop iteration): the
+    rest of its statement list, then ``then`` (the enclosing statement list's rest)."""
+
+    def __init__(self, stmts, then):
+        self.stmts, self.then = stmts, then
+
+    def run(self, lowerer):
+        if not lowerer.jump:
+            saved, lowerer.cont = lowerer.cont, self.then
+            try:
+                lowerer.body(self.stmts)
+            finally:
+                lowerer.cont = saved
+        if not lowerer.returned and not lowerer.jump and self.then is not None:
+            self.then.run(lowerer)
+
+
+def _same_kind(a, b):
+    ka, kb = ir.join_kinds([a]), ir.join_kinds([b])
+    return ka if ka == kb else None
+
+
+def _flag_name(key):
+    """'$done3' -> 'done', '$ret3' -> 'returned': what generated code calls a frame's flags."""
+    base = key[1:].rstrip("0123456789")
+    return {"ret": "returned"}.get(base, base)
+
+
+_MISSING = object()
+
+
+def _changed_lists(a, b):
+    """(list, its items after branch a, after branch b) for each list a branch changed."""
+    out = []
+    for key in list(a.lists) + [k for k in b.lists if k not in a.lists]:
+        lst = (a.lists.get(key) or b.lists.get(key))[0]
+        out.append((lst, a.lists.get(key, (lst, list(lst)))[1], b.lists.get(key, (lst, list(lst)))[1]))
+    return out
+
+
+def _list_snapshot(env):
+    return [(v, list(v)) for v in env.values() if isinstance(v, list)]
+
+
+def _restore_lists(snapshot):
+    """Put lists back as they were; say whether any had changed."""
+    changed = False
+    for lst, items in snapshot:
+        if len(lst) != len(items) or any(a is not b for a, b in zip(lst, items)):
+            changed = True
+            lst[:] = items
+    return changed
