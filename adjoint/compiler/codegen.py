@@ -11,11 +11,10 @@ import os
 
 import numpy as np
 
-from . import gastutil, ir, names
+from . import gastutil, ir
 from . import rules as P
 from .activity import loop_parts
-from .codegen_plan import Plan, _leaves, _line
-from .names import Namer
+from .codegen_plan import Plan, _line
 
 g = gastutil.nodes
 
@@ -48,24 +47,12 @@ def generate(func, name, returns, header="", checks=False):
     return _Emitter(func, name, returns, header, checks).emit()
 
 
-class _Emitter(Plan):
+class _Emitter:
     def __init__(self, func, name, returns, header, checks=False):
         self.func, self.name, self.returns, self.header = func, name, returns, header
         self.checks = checks
-        self.namer = Namer()
-        self.names = {}
-        self.inline = {}
         self.imports = set()
         self.extra = {}          # names bound in the module for non-literal constants
-
-    def name_of(self, v):
-        name = self.names.get(v)
-        if name is None:
-            hint = v.name
-            if hint is None and v.adjoint_of is not None:
-                hint = names.adjoint_of(self.name_of(v.adjoint_of))
-            name = self.names[v] = self.namer.fresh(hint)
-        return name
 
     # -- expressions ------------------------------------------------------------------------
     def arg(self, a, in_subscript=False):
@@ -168,9 +155,11 @@ class _Emitter(Plan):
 
     # -- statements -------------------------------------------------------------------------
     def emit(self):
-        self.plan()
+        self.plan = plan = Plan(self.func, self.returns, self.checks)
+        self.name_of = plan.name_of
+        self.names, self.inline, self.in_place, self.uses = plan.names, plan.inline, plan.in_place, plan.uses
+        self.frees, self.no_free_after = plan.frees, plan.no_free_after
         self.lines = []
-        self.plan_frees()
         if self.checks:
             self.frees = {}             # every value stays readable for the checks
             self.visible = set(self.func.params)
@@ -306,11 +295,11 @@ class _Emitter(Plan):
         values = self.frees.get(op)
         if not values or op is self.no_free_after:
             return
-        keep = {self.name_of(v) for v in _leaves(self.returns) if isinstance(v, ir.Value)}
+        keep = {self.name_of(v) for v in ir.leaves(self.returns) if isinstance(v, ir.Value)}
         still = set()           # a name another value still needs (loop variables share names)
         for later in ops[ops.index(op) + 1:]:
             if later.result not in self.inline:
-                still.update(self.name_of(v) for v in self._all_reads(later) if v in self.names)
+                still.update(self.name_of(v) for v in self.plan.all_reads(later) if v in self.names)
         names = sorted({self.name_of(v) for v in values} - keep - still)
         if names:
             self.line(depth, "del " + ", ".join(names))
@@ -368,7 +357,7 @@ class _Emitter(Plan):
         body_reads = set()
         for block in op.blocks:
             for inner in block.ops:
-                body_reads.update(self._all_reads(inner))
+                body_reads.update(self.plan.all_reads(inner))
             body_reads.update(y for y in block.yields if isinstance(y, ir.Value))
         starters = [v for v in self.frees.get(op, ()) if v not in body_reads and v in inits]
         if starters:
