@@ -17,6 +17,34 @@ from .lowering import Context, Lowerer
 from .passes.shapes import SameShape
 
 
+class ReverseContext(Context):
+    """The IR builder of a reverse sweep, and what the reversal of loops shares: the forward
+    ops, the tapes and their pushes, and for second derivatives the lists of adjoints of
+    popped values (``dtapes``: origin tape -> (list, positions)) still to be made."""
+
+    def __init__(self, forward_ops):
+        super().__init__()
+        self.forward_ops = forward_ops
+        self.tapes = Tapes(forward_ops)
+        self.dtapes = {}
+        self.new_dtapes = []            # lists made before the outermost reverse loop
+        self.loop_depth = 0             # reverse loops being built around the current op
+        self._branch_values = None
+
+    def branch_values(self):
+        """{value: the conditions of the ``if``s whose branches define it} for the function
+        being differentiated: such a value exists only when its branch ran."""
+        if self._branch_values is None:
+            found = self._branch_values = {}
+            for o in ir.walk(self.forward_ops):
+                if o.prim is ir.IF:
+                    for b in o.blocks:
+                        for inner in ir.walk(b.ops):
+                            for r in inner.results:
+                                found.setdefault(r, set()).add(o.args[0])
+        return self._branch_values
+
+
 class Adjoints:
     """The adjoint contributions collected so far for each Value."""
 
@@ -79,11 +107,9 @@ def differentiate(func, wrt, sens=False, seeded=None):
     """
     seeded = list(range(len(func.outputs))) if seeded is None else list(seeded)
     tuple_sens = len(seeded) > 1          # the sens is then a flat tuple, one per seeded output
-    ctx = Context()
     forward = list(func.body.ops)
+    ctx = ReverseContext(forward)
     ctx.ops = func.body.ops                # reversal appends here (and puts tapes before loops)
-    ctx.forward_ops = forward
-    ctx.tapes = Tapes(forward)
     active = active_values(forward, wrt, [func.outputs[i] for i in seeded], ctx.tapes)
     _check_rules(ctx.ops, active)
     adjoints = Adjoints(ctx)

@@ -88,7 +88,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
         with ctx.into(rops):
             for v in targets:
                 total = totals.get(v)
-                if total is None and op.args[0] in _branch_values(ctx).get(v, ()):
+                if total is None and op.args[0] in ctx.branch_values().get(v, ()):
                     total = ir.Const(None)     # v exists only on the other path: its adjoint too
                 elif total is None:
                     total = ctx.emit(P.zeros_like, [v], op.loc, "grad")
@@ -103,23 +103,7 @@ def _reverse_if(ctx, op, adjoints, active, in_loop):
 def _pops_adjoints(ctx, op):
     """Does a loop inside ``op`` have adjoints waiting on a list (a second-order sweep pushed
     them)? Then ``op`` is reversed even when no adjoint reached its results."""
-    dtapes = getattr(ctx, "dtapes", {})
-    return any(t in dtapes for block in op.blocks for o in ir.walk(block.ops) for t, _ in ir.tapes(o))
-
-
-def _branch_values(ctx):
-    """{value: the conditions of the ``if``s whose branches define it} for the function being
-    differentiated: such a value exists only when its branch ran."""
-    found = getattr(ctx, "branch_values", None)
-    if found is None:
-        found = ctx.branch_values = {}
-        for o in ir.walk(ctx.forward_ops):
-            if o.prim is IF:
-                for b in o.blocks:
-                    for inner in ir.walk(b.ops):
-                        for r in inner.results:
-                            found.setdefault(r, set()).add(o.args[0])
-    return found
+    return any(t in ctx.dtapes for block in op.blocks for o in ir.walk(block.ops) for t, _ in ir.tapes(o))
 
 
 def _export_branch_values(op, branches):
@@ -151,7 +135,7 @@ def _reverse_loop(ctx, op, adjoints, active, container):
     # saved come back, one iteration at a time, on the list that sweep's reverse filled.
     dtape_pops = []
     for tape, saved in ir.tapes(op):
-        hit = getattr(ctx, "dtapes", {}).get(tape)
+        hit = ctx.dtapes.get(tape)
         if hit is not None:
             dtape, positions = hit
             results = [_adjoint_value(saved[k]) for k in positions]
@@ -165,11 +149,9 @@ def _reverse_loop(ctx, op, adjoints, active, container):
     dcarry_in = [_adjoint_value(carried[k]) for k in keep]
     seeds = [(body.yields[k], d) for k, d in zip(keep, dcarry_in)]
     seeds += [pair for _, pairs in dtape_pops for pair in pairs]
-    new_dtapes = getattr(ctx, "new_dtapes", None)
-    if new_dtapes is None:
-        new_dtapes = ctx.new_dtapes = []
+    new_dtapes = ctx.new_dtapes
     mark = len(new_dtapes)
-    ctx.loop_depth = getattr(ctx, "loop_depth", 0) + 1
+    ctx.loop_depth += 1
     defined_inside = set(body.args) | {r for o in ir.walk(body.ops) for r in o.results}
     try:
         # (what the body read from outside comes back part by part: each is added into the
@@ -260,11 +242,9 @@ def _reverse_tape_pop(ctx, op, adjoints, active):
         raise SourceError("adjoint cannot tell which loop saved these values (a compiler limit)",
                           op.loc, hint="unroll the inner loop (loop over a Python tuple)")
     dtape = ir.Value("_dtape")
-    ctx.dtapes = getattr(ctx, "dtapes", {})
     if tape in ctx.dtapes:
         raise SourceError("these saved values are popped twice (a compiler limit)", op.loc)
     ctx.dtapes[tape] = (dtape, positions)
-    ctx.new_dtapes = getattr(ctx, "new_dtapes", [])
     ctx.new_dtapes.append(dtape)
     ctx.ops.append(ir.Op(TAPE_PUSH, [dtape] + [ir.operand(totals[k]) for k in positions], None,
                          op.loc, "grad", results=[]))
