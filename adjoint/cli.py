@@ -118,8 +118,12 @@ def _report(message):
 def _dump(args):
     path, name = _split_target(args.target)
     module = load_module(path)
-    obj = _resolve(module, path, name)
-    target = _make_target(obj, name, path, module, args.init)
+    obj, owner = _resolve(module, path, name)
+    if owner is not None:       # Net.construct (or another method of a Cell class): of an instance
+        cell = _make_target(owner, name.rpartition(".")[0], path, module, args.init)
+        target = cell if obj is type(cell).construct else getattr(cell, name.rpartition(".")[2])
+    else:
+        target = _make_target(obj, name, path, module, args.init)
     text = _compile(target, name, args)
     if not text.endswith("\n"):
         text += "\n"
@@ -160,6 +164,7 @@ def load_module(path):
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    stdout, sys.stdout = sys.stdout, sys.stderr     # what the file prints is not the dump
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -176,6 +181,8 @@ def load_module(path):
         sys.modules.pop(name, None)
         raise CLIError("%s: %s while loading %s" % (_where(exc, path), _describe(exc), path),
                        EXIT_COMPILE) from None
+    finally:
+        sys.stdout = stdout
     return module
 
 
@@ -198,8 +205,11 @@ def _describe(exc):
 
 
 def _resolve(module, path, name):
-    obj, done = module, []
+    """(the object NAME names, and the Cell class it is a method of, or None)."""
+    from .nn.cell import Cell
+    obj, done, parent = module, [], None
     for part in name.split("."):
+        parent = obj
         try:
             obj = getattr(obj, part)
         except AttributeError:
@@ -209,7 +219,9 @@ def _resolve(module, path, name):
             close = difflib.get_close_matches(part, choices, n=1)
             raise CLIError(where + ("; did you mean %r?" % close[0] if close else "")) from None
         done.append(part)
-    return obj
+    owner = parent if (isinstance(parent, type) and issubclass(parent, Cell)
+                       and isinstance(obj, types.FunctionType)) else None
+    return obj, owner
 
 
 def _make_target(obj, name, path, module, init):
@@ -251,12 +263,21 @@ def _instantiate(cls, name, module, init):
             raise CLIError("--init %r does not fit %s%s: %s" % (init, name, sig, exc)) from None
     call = "%s(%s)" % (name, init or "")
     try:
-        return cls(*args, **kwargs)
+        cell = cls(*args, **kwargs)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         raise CLIError("%s: %s while constructing %s" % (_where(exc, os.path.abspath(module.__file__)),
                                                         _describe(exc), call), EXIT_COMPILE) from None
+    if cls.construct is _base_construct():
+        raise CLIError("%s has no construct method: adjoint differentiates a Cell's construct"
+                       % name, EXIT_COMPILE)
+    return cell
+
+
+def _base_construct():
+    from .nn.cell import Cell
+    return Cell.construct
 
 
 def _init_example(sig):

@@ -21,6 +21,16 @@ class Loc:
         return "Loc(%s:%d:%d)" % (self.file, self.line, self.col)
 
 
+def shown_path(path):
+    """A file as the user would type it: relative to the current folder when it is inside it."""
+    import os
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith(os.pardir + os.sep) and rel != os.pardir else path
+
+
 class AdjointError(Exception):
     """Base of every error raised by adjoint."""
 
@@ -35,7 +45,8 @@ class SourceError(AdjointError):
     def _render(self):
         parts = []
         if self.loc is not None:
-            parts.append("%s:%d:%d: %s" % (self.loc.file, self.loc.line, self.loc.col + 1, self.message))
+            parts.append("%s:%d:%d: %s" % (shown_path(self.loc.file), self.loc.line, self.loc.col + 1,
+                                           self.message))
             if self.loc.text:
                 parts.append("    " + self.loc.text.rstrip())
                 parts.append("    " + " " * self._caret_col() + "^")

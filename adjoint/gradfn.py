@@ -15,7 +15,7 @@ from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
 from .compiler.sources import CALL, Source, snapshot
 from .compiler.trees import flatten, map_leaves
-from .errors import AdjointError, ArgumentError, GradRuntimeError
+from .errors import AdjointError, ArgumentError, GradRuntimeError, shown_path
 from .tensor import Parameter, Tensor, unwrap
 
 _SCALARS = (float, int, complex)
@@ -422,7 +422,7 @@ def _runtime_error(exc, compiled):
         return GradRuntimeError("the gradient of %s failed: %s: %s" % (compiled.qualname,
                                                                        type(exc).__name__, exc))
     return GradRuntimeError("%s:%d: %s: %s\n    %s\n(in the gradient of %s; generated code: %s)"
-                            % (loc.file, loc.line, type(exc).__name__, exc, loc.text.strip(),
+                            % (shown_path(loc.file), loc.line, type(exc).__name__, exc, loc.text.strip(),
                                compiled.qualname, compiled.generated.filename))
 
 

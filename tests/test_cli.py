@@ -250,3 +250,28 @@ def test_no_colour_without_pygments(monkeypatch):
     monkeypatch.setitem(sys.modules, "pygments", None)      # as if it were not installed
     assert cli._use_color("always") is False
     assert cli.highlight("x = 1\n") == "x = 1\n"
+
+
+# -- the rough edges, smoothed -------------------------------------------------------------------
+def test_a_cells_construct_named_directly_is_the_cells_adjoint():
+    assert ok(dump("Net.construct")) == ok(dump("Net"))
+
+
+def test_a_cell_without_construct_is_named():
+    err = fails(dump("NoConstruct"), code=1)
+    assert "NoConstruct has no construct method" in err
+
+
+def test_what_the_file_prints_while_loading_is_not_in_the_dump(tmp_path):
+    src = tmp_path / "chatty.py"
+    src.write_text("import numpy as np\nprint('loading chatty')\n\ndef f(x):\n    return np.sum(x * x)\n")
+    proc = run("dump", "chatty.py:f", cwd=tmp_path)
+    assert proc.returncode == 0 and "loading chatty" not in proc.stdout
+    assert "loading chatty" in proc.stderr and "def f_grad(" in proc.stdout
+
+
+def test_errors_show_paths_as_typed(tmp_path):
+    src = tmp_path / "bad.py"
+    src.write_text("import numpy as np\n\ndef f(x):\n    return np.fft.fft(x).real.sum()\n")
+    err = fails(run("dump", "bad.py:f", cwd=tmp_path), code=1)
+    assert "\nbad.py:4:12: " in err and str(tmp_path) not in err

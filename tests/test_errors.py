@@ -55,7 +55,7 @@ def test_runtime_failure_in_generated_code_names_the_users_line():
     with pytest.raises(adjoint.GradRuntimeError) as info:
         ops.GradOperation()(bad_cells.ShapeMismatch())(Tensor(np.ones((2, 5))))
     text = str(info.value)
-    assert "%s:40" % BAD_FILE in text and "h = x @ self.w" in text
+    assert "%s:40" % os.path.relpath(BAD_FILE) in text and "h = x @ self.w" in text   # as typed
     assert isinstance(info.value.__cause__, ValueError)
 
 

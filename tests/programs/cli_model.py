@@ -48,3 +48,7 @@ class Broken(nn.Cell):
 
 net = Net()
 COUNT = 3
+
+
+class NoConstruct(nn.Cell):
+    pass
