@@ -42,6 +42,14 @@ class Generated:
         return self.fn
 
 
+def _imported_names():
+    """The names generated code may import (runtime helpers, checks): never a value's name,
+    or ``sigmoid = sigmoid(x)`` would make the helper a local of the generated function."""
+    from .prims import PRIMS
+    return {p.emit for p in PRIMS.values() if p.emit.isidentifier()} | {
+        "check_adjoint", "check_value", "float_kind"}
+
+
 def generate(func, name, returns, header="", checks=False):
     """Source for ``func`` as a Python function ``name`` returning the nested tuple ``returns``
     (of Values and Consts); with ``checks``, it verifies its own invariants as it runs."""
@@ -52,7 +60,7 @@ class _Emitter(Plan):
     def __init__(self, func, name, returns, header, checks=False):
         self.func, self.name, self.returns, self.header = func, name, returns, header
         self.checks = checks
-        self.namer = Namer()
+        self.namer = Namer(_imported_names())
         self.names = {}
         self.inline = {}
         self.imports = set()

@@ -516,7 +516,12 @@ class Lowerer(ControlFlow):
         if isinstance(func, Prim):
             return self.call_prim(func, args, kwargs, node)
         if getattr(func, "_adjoint_compile_time", False):
-            return func(*args, **kwargs)        # inspects abstract values, decides now
+            try:
+                return func(*args, **kwargs)    # inspects abstract values, decides now
+            except SourceError as exc:          # (one with no place is about this call)
+                if exc.loc is not None:
+                    raise
+                raise self.error(node, exc.message, exc.hint) from None
         has_values = _has_values(args) or _has_values(list(kwargs.values()))
         if not has_values and _key(func) in _PYTHON_OPERATORS:
             return self.run_now(func, args, kwargs, node)      # 2 * 3 stays a Python int
@@ -551,8 +556,12 @@ class Lowerer(ControlFlow):
             if not has_values:                  # objects are made while compiling
                 return self.run_now(func, args, kwargs, node)
             return self.opaque_call(func, args, kwargs, node)   # float(x): when it runs
+        if isinstance(func, np.vectorize) and lookup(func.pyfunc) is not None:
+            return self.apply(func.pyfunc, args, kwargs, node)     # np.vectorize(math.erf)
         call = getattr(type(func), "__call__", None)
-        if isinstance(call, types.FunctionType):
+        # (NumPy's callable objects, np.vectorize(f)..., run as they are: inlined, an error
+        # would name a line of NumPy's source instead of the user's)
+        if isinstance(call, types.FunctionType) and not (call.__module__ or "").startswith("numpy"):
             return self.inline(call, [func] + list(args), kwargs, node)
         pure = is_pure_callable(func, kwargs)
         if not has_values and pure:
@@ -711,6 +720,8 @@ def _describe(obj):
 
 
 def _callable_name(fn):
+    if isinstance(fn, np.vectorize):
+        return "np.vectorize(%s)" % _callable_name(fn.pyfunc)
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
     if module.startswith("numpy"):

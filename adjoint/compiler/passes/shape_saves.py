@@ -26,7 +26,7 @@ def save_shapes(func):
                and op.prim.shape != SHAPE}
     shape_uses, last_value_use = {}, {}
     for op, i in position.items():
-        positions = op.prim.shape_only
+        positions = () if _reads_dtype(op) else op.prim.shape_only
         for k, a in enumerate(op.args):
             if a in defined:
                 if k in positions:
@@ -54,3 +54,8 @@ def save_shapes(func):
     for at, new in sorted(inserted, key=lambda p: p[0], reverse=True):
         top.insert(at + 1, new)
     return func
+
+
+def _reads_dtype(op):
+    """``unreduce(1.0, x)`` (a constant seed) makes its array in x's dtype: x's shape won't do."""
+    return op.prim is _P().unreduce_p and isinstance(op.args[0], ir.Const)
