@@ -53,8 +53,27 @@ def np_dtype(dtype):
     return registry.to_numpy_dtype(dtype).type
 
 
+def as_tensor(value):
+    """Eagerly, an array as a Tensor (``ops.ones(...)`` makes one, as MindSpore); in compiled
+    code the value itself."""
+    from .. import ir
+    from ..hooks import wrap_result
+    return value if isinstance(value, ir.Value) else wrap_result(value)
+
+
+as_tensor._adjoint_compile_time = True
+
+
+def is_str(value):
+    return isinstance(value, str)
+
+
+def np_dtype_or_none(dtype):
+    return None if dtype is None else np_dtype(dtype)
+
+
 # Evaluated at compile time: they only rearrange constant arguments.
-for _helper in (shape_arg, axes_arg, np_dtype):
+for _helper in (shape_arg, axes_arg, np_dtype, np_dtype_or_none, is_str):
     _helper._adjoint_static = True
 
 
