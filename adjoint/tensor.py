@@ -249,7 +249,7 @@ class Tensor:
         return P.reshape(self, (-1,))
 
     def clip(self, min=None, max=None):
-        """Gradient: passes through at the bounds (inclusive), as MindSpore."""
+        """Gradient: passes through at the bounds, inclusive (as MindSpore)."""
         return P.clip(self, min, max)
 
     def clamp(self, min=None, max=None):
@@ -265,23 +265,32 @@ class Tensor:
         return P.np_var(self, P.reduce_axis(axis), None, None, ddof, keepdims)
 
     def std(self, axis=None, ddof=0, keepdims=False):
+        """Gradient: NaN where the variance is 0 (as MindSpore)."""
         return P.np_std(self, P.reduce_axis(axis), None, None, ddof, keepdims)
 
     def logsumexp(self, dim, keepdim=False):
+        """Gradient: softmax(x) along dim."""
         return P.logsumexp(self, P.reduce_axis(dim), keepdim)
 
     def norm(self, ord=None, dim=None, keepdim=False, *, dtype=None):
+        """ops.norm.
+
+        Gradient: NaN at 0 for the 2-norm, 0 at 0 for ord=1; ord=inf/-inf sends it to the
+        first largest/smallest |x| (as MindSpore)."""
         return P.np_norm(self, ord, P.reduce_axis(dim), keepdim)
 
     def argmax(self, axis=None, keepdims=False):
+        """Gradient: none (indices)."""
         out = P.argmax(self, axis)
         return P.expand_dims(out, axis) if keepdims and not P.is_none(axis) else out
 
     def argmin(self, axis=None, keepdims=False):
+        """Gradient: none (indices)."""
         out = P.argmin(self, axis)
         return P.expand_dims(out, axis) if keepdims and not P.is_none(axis) else out
 
     def argsort(self, axis=-1, descending=False, kind=None, order=None):
+        """Gradient: none (indices)."""
         if P.is_str(descending):            # NumPy's argsort(axis, kind)
             return P.argsort(self, axis, descending)
         if descending:

@@ -208,18 +208,24 @@ def size(input):
 
 # -- more elementwise functions -------------------------------------------------------------------
 def clamp(input, min=None, max=None):
-    """Gradient: passes through at the bounds (inclusive), as MindSpore's clamp."""
+    """min(max(input, min), max).
+
+    Gradient: passes through at the bounds, inclusive (as MindSpore's clamp)."""
     return P.clip(input, min, max)
 
 
 def clip(input, min=None, max=None):
-    """ops.clamp."""
+    """ops.clamp.
+
+    Gradient: passes through at the bounds, inclusive (as MindSpore)."""
     return P.clip(input, min, max)
 
 
 def clip_by_value(x, clip_value_min=None, clip_value_max=None):
-    """minimum(maximum(x, min), max). Gradient: split 1/2-1/2 between x and a bound equal to
-    it (as MindSpore's clip_by_value, unlike clamp)."""
+    """minimum(maximum(x, min), max).
+
+    Gradient: split 1/2-1/2 between x and a bound equal to it (as MindSpore's clip_by_value,
+    unlike clamp)."""
     if not P.is_none(clip_value_min):
         x = P.maximum(x, clip_value_min)
     if not P.is_none(clip_value_max):
@@ -345,6 +351,7 @@ def gelu(input, approximate="none"):
 
 # -- more reductions --------------------------------------------------------------------------------
 def prod(input, axis=None, keep_dims=False, dtype=None):
+    """Gradient: exact where input has zeros (as MindSpore)."""
     return P.prod(input, P.reduce_axis(axis), keep_dims)
 
 
@@ -357,16 +364,21 @@ def var(input, axis=None, ddof=0, keepdims=False):
 
 
 def std(input, axis=None, ddof=0, keepdims=False):
+    """Gradient: NaN where the variance is 0 (as MindSpore)."""
     return P.np_std(input, P.reduce_axis(axis), None, None, ddof, keepdims)
 
 
 def logsumexp(input, dim, keepdim=False):
+    """Gradient: softmax(input) along dim."""
     return P.logsumexp(input, P.reduce_axis(dim), keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """Vector norms (any ord), matrix norms (dim a pair: 'fro', 1, -1, inf, -inf) and the
-    2-norm of all values (ord None). With an ord and no dim, A must be a vector."""
+    2-norm of all values (ord None). With an ord and no dim, A must be a vector.
+
+    Gradient: NaN at 0 for the 2-norm, 0 at 0 for ord=1; ord=inf/-inf sends it to the first
+    largest/smallest |x| (as MindSpore)."""
     return P.np_norm(A, ord, P.reduce_axis(dim), keepdim)
 
 
@@ -476,8 +488,10 @@ def gather_elements(input, dim, index):
 
 
 def sort(input_x, axis=-1, descending=False):
-    """(values, indices), a stable sort. Gradient: each value's goes back to where it came
-    from; ties keep their order (as MindSpore)."""
+    """(values, indices), a stable sort.
+
+    Gradient: each value's goes back to where it came from; tied elements keep their order
+    (as MindSpore)."""
     if descending:
         return P.sort_descending(input_x, axis)
     order = P.argsort(input_x, axis, "stable")
@@ -485,6 +499,9 @@ def sort(input_x, axis=-1, descending=False):
 
 
 def argsort(input, axis=-1, descending=False):
+    """Indices of a stable sort.
+
+    Gradient: none (indices)."""
     if descending:
         return P.argsort(-input, axis, "stable")
     return P.argsort(input, axis, "stable")

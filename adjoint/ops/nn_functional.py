@@ -119,7 +119,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def one_hot(indices, depth, on_value=1, off_value=0, axis=-1):
     """One-hot vectors along ``axis`` (a new axis of length depth): on_value at the index,
-    off_value elsewhere. Gradient: to on_value and off_value, none to the indices."""
+    off_value elsewhere.
+
+    Gradient: to on_value and off_value, none to the indices."""
     out = P.where(P.expand_dims(indices, -1) == np.arange(depth), on_value, off_value)
     if axis == -1:
         return out
@@ -132,8 +134,9 @@ def flatten(input, order="C", *, start_dim=1, end_dim=-1):
 
 
 def softplus(input, beta=1, threshold=20):
-    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as MindSpore;
-    the gradient there is 1)."""
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as MindSpore).
+
+    Gradient: sigmoid(beta * x); 1 above the threshold."""
     if beta == 1:
         return P.where(input > threshold, input, P.softplus(input))
     scaled = input * beta

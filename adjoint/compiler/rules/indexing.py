@@ -18,7 +18,6 @@ nondiff(argsort)
 
 @getitem.vjp
 def _(x, *index, out, dout):
-    """Scattered back into zeros; elements picked more than once add up."""
     return getitem_grad(dout, x, *index)
 
 
@@ -29,7 +28,6 @@ def _(g, x, *index, out, dout):
 
 @take_along_axis.vjp
 def _(x, indices, axis, out, dout):
-    """Scattered back into zeros; elements picked more than once add up."""
     return ro.take_along_axis_grad(dout, x, indices, axis)
 
 
@@ -54,7 +52,9 @@ take_index._adjoint_compile_time = True
 
 def np_take(a, indices, axis=None, out=None, mode="raise"):
     """np.take: indexing (of the flattened array when axis is None); mode 'wrap'/'clip' fold
-    the indices first."""
+    the indices first.
+
+    Gradient: scattered back to the elements taken; one taken twice gets both."""
     if mode == "wrap":
         indices = np.mod(indices, np.shape(a)[axis] if axis is not None else np.size(a))
     elif mode == "clip":
@@ -65,8 +65,10 @@ def np_take(a, indices, axis=None, out=None, mode="raise"):
 
 
 def np_sort(a, axis=-1, kind=None, order=None, stable=None):
-    """The values at the sorting permutation (a stable sort): each element's gradient goes to
-    the position it was sorted to, tied elements in their original order (as MindSpore)."""
+    """The values at the sorting permutation (a stable sort).
+
+    Gradient: each element's goes back from the position it was sorted to; tied elements keep
+    their order (as MindSpore)."""
     if axis is None:
         a = np.reshape(a, (-1,))
         axis = -1
@@ -74,7 +76,9 @@ def np_sort(a, axis=-1, kind=None, order=None, stable=None):
 
 
 def sort_descending(a, axis=-1):
-    """Sorted largest first; ties keep their order (a stable sort of -a, as MindSpore)."""
+    """Sorted largest first (a stable sort of -a).
+
+    Gradient: tied elements keep their order (as MindSpore)."""
     order = np.argsort(-a, axis, "stable")
     return take_along_axis(a, order, axis), order
 

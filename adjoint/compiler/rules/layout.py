@@ -60,7 +60,6 @@ def _(x, source, destination, out, dout):
 
 @tile.vjp
 def _(x, reps, out, dout):
-    """The tiles of the gradient, summed."""
     return ro.tile_grad(dout, x, reps)
 
 
@@ -71,7 +70,6 @@ def _(g, x, reps, out, dout):
 
 @repeat.vjp
 def _(x, repeats, axis, out, dout):
-    """The copies' gradients, summed."""
     return ro.repeat_grad(dout, x, repeats, axis)
 
 
@@ -82,8 +80,8 @@ def _(g, x, repeats, axis, out, dout):
 
 @pad.vjp
 def _(x, pad_width, mode, constant_values, out, dout):
-    """'constant': the inner block (constant_values gets the rest); 'edge', 'reflect',
-    'symmetric', 'wrap': each padded element's gradient added to the element it copies."""
+    """Modes 'constant' (constant_values gets the padding's gradient), 'edge', 'reflect',
+    'symmetric', 'wrap' (a padded element's gradient goes to the element it copies)."""
     inner = ro.pad_grad(dout, x, pad_width, mode)
     if mode == "constant":
         return inner, np.sum(dout) - np.sum(inner)

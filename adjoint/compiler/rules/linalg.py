@@ -48,19 +48,18 @@ solve = Prim("solve", np.linalg.solve, "a, b", emit="np.linalg.solve")
 
 @inv.vjp
 def _(x, out, dout):
-    """-inv(x).T @ dout @ inv(x).T (a singular matrix fails in the forward call)."""
+    """(A singular matrix fails in the forward call.)"""
     return -(rt.mT(out) @ dout @ rt.mT(out))
 
 
 @det.vjp
 def _(x, out, dout):
-    """det(x) * inv(x).T (a singular matrix fails in the gradient's inverse)."""
+    """det(x) inv(x).T: a singular matrix fails in the gradient's inverse."""
     return np.expand_dims(dout * out, (-2, -1)) * rt.mT(np.linalg.inv(x))
 
 
 @solve.vjp
 def _(a, b, out, dout):
-    """db = solve(a.T, dout), da = -db @ out.T."""
     db = np.linalg.solve(rt.mT(a), dout)
     return -matmul_dx(db, a, out), unbroadcast(db, b)
 
@@ -80,8 +79,6 @@ replace_at._adjoint_compile_time = True
 
 @einsum.vjp
 def _(subscripts, *operands, out, dout):
-    """For each operand: an einsum of the gradient with the other operands (summed over
-    broadcast axes, written back on repeated labels)."""
     return tuple([ro.einsum_grad(dout, k, subscripts, *operands) for k in range(len(operands))])
 
 
@@ -170,9 +167,11 @@ norm_kind._adjoint_compile_time = True
 
 def np_norm(x, ord=None, axis=None, keepdims=False):
     """np.linalg.norm for vectors (any ord), matrices (axis a pair: 'fro', 1, -1, inf, -inf)
-    and the 2-norm of all values (ord None). Gradient: NaN at x = 0 for the 2-norm (as
-    MindSpore); ord=inf/-inf sends it to the first largest/smallest |x| (as MindSpore), matrix
-    norms split ties of their max/min equally."""
+    and the 2-norm of all values (ord None).
+
+    Gradient: NaN at x = 0 for the 2-norm, 0 at x = 0 for ord=1 (as MindSpore); ord=inf/-inf
+    sends it to the first largest/smallest |x| (as MindSpore); matrix norms share ties of
+    their max/min equally."""
     kind = norm_kind(ord, axis)
     if kind == "fro":
         return np.sqrt(np.sum(x * x, axis, keepdims=keepdims))

@@ -34,11 +34,13 @@ def _(x, axis, keepdims, out, dout):
 
 @amax.vjp
 def _(x, axis, keepdims, out, dout):
+    """Shared equally by the elements that reach the maximum (as MindSpore)."""
     return extreme_weights(x, out, axis, keepdims) * unreduce(dout, x, axis, keepdims)
 
 
 @amin.vjp
 def _(x, axis, keepdims, out, dout):
+    """Shared equally by the elements that reach the minimum (as MindSpore)."""
     return extreme_weights(x, out, axis, keepdims) * unreduce(dout, x, axis, keepdims)
 
 
@@ -62,8 +64,8 @@ cumsum = Prim("cumsum", np.cumsum, "x, axis=None", emit="np.cumsum", keywords=()
 
 @prod.vjp
 def _(x, axis, keepdims, out, dout):
-    """The product of the other elements (computed without dividing: exact where x has zeros,
-    as MindSpore's ReduceProd)."""
+    """Exact where x has zeros (the product of the other elements, computed without dividing),
+    as MindSpore's ReduceProd; third and higher derivatives divide by x."""
     return unreduce(dout, x, axis, keepdims) * ro.prod_others(x, axis)
 
 
@@ -74,7 +76,7 @@ def _(x, axis, out, dout):
 
 @prod_others_grad_p.vjp
 def _(g, x, axis, out, dout):
-    """Third and higher derivatives of prod divide by x: NaN where a factor is zero."""
+    """NaN where a factor is zero (it divides by x)."""
     # out_k = sum_{i != k} g_i prod_{j != i, k} x_j is symmetric in (g, dout), so its
     # derivative in g is itself; in x (u = 1/x, P the product, G = sum g u, H = sum dout u):
     # d/dx_m sum(dout * out) = sum(dout * out) u_m - P u_m^2 (g_m H + dout_m G - 2 g_m dout_m u_m)
@@ -89,7 +91,6 @@ def _(g, x, axis, out, dout):
 
 @cumsum.vjp
 def _(x, axis, out, dout):
-    """The reversed cumulative sum of the gradient."""
     if axis is None:
         return np.reshape(np.flip(np.cumsum(np.flip(dout, 0), 0), 0), np.shape(x))
     return np.flip(np.cumsum(np.flip(dout, axis), axis), axis)
@@ -114,7 +115,9 @@ def np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 
 def np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None,
            correction=None):
-    """sqrt(var): its gradient is NaN where the variance is 0 (as MindSpore's std)."""
+    """sqrt(var).
+
+    Gradient: NaN where the variance is 0 (as MindSpore's std)."""
     return np.sqrt(np_var(a, axis, None, None, ddof, keepdims, None, None, correction))
 
 

@@ -68,13 +68,13 @@ def _(x, out, dout):
 
 @arcsin.vjp
 def _(x, out, dout):
-    """1 / sqrt(1 - x^2): infinite at x = +-1."""
+    """Infinite at x = +-1."""
     return dout / np.sqrt(1 - x * x)
 
 
 @arccos.vjp
 def _(x, out, dout):
-    """-1 / sqrt(1 - x^2): infinite at x = +-1."""
+    """Infinite at x = +-1."""
     return -dout / np.sqrt(1 - x * x)
 
 
@@ -100,13 +100,13 @@ def _(x, out, dout):
 
 @arccosh.vjp
 def _(x, out, dout):
-    """1 / sqrt(x^2 - 1): infinite at x = 1."""
+    """Infinite at x = 1."""
     return dout / np.sqrt((x - 1) * (x + 1))
 
 
 @arctanh.vjp
 def _(x, out, dout):
-    """1 / (1 - x^2): infinite at x = +-1."""
+    """Infinite at x = +-1."""
     return dout / (1 - x * x)
 
 
@@ -117,26 +117,23 @@ def _(x, out, dout):
 
 @erf.vjp
 def _(x, out, dout):
-    """2 / sqrt(pi) * exp(-x^2)."""
     return dout * (1.1283791670955126 * np.exp(-(x * x)))
 
 
 @erfc.vjp
 def _(x, out, dout):
-    """-2 / sqrt(pi) * exp(-x^2)."""
     return dout * (-1.1283791670955126 * np.exp(-(x * x)))
 
 
 @arctan2.vjp
 def _(y, x, out, dout):
-    """d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2): NaN at y = x = 0 (as MindSpore)."""
+    """NaN at x = y = 0 (as MindSpore)."""
     scale = dout / (x * x + y * y)
     return unbroadcast(scale * x, y), unbroadcast(-(scale * y), x)
 
 
 @logaddexp.vjp
 def _(x, y, out, dout):
-    """exp(x - out) and exp(y - out): the softmax weights of x and y (1/2 each on ties)."""
     return unbroadcast(dout * np.exp(x - out), x), unbroadcast(dout * np.exp(y - out), y)
 
 
@@ -147,9 +144,8 @@ def _(x, y, out, dout):
 
 @clip.vjp
 def _(x, lo, hi, out, dout):
-    """Passes through where lo <= x <= hi, the bounds included (MindSpore's clamp); a bound
-    gets the gradient where it is the result (hi wherever lo > hi). MindSpore's
-    clip_by_value, made of maximum and minimum, splits ties 1/2-1/2 instead."""
+    """Passes through where lo <= x <= hi, the bounds included (as MindSpore's clamp); a
+    bound gets it where it is the result (hi wherever lo > hi)."""
     if is_none(lo):
         return unbroadcast(np.where(x <= hi, dout, 0), x), None, unbroadcast(np.where(x > hi, dout, 0), hi)
     if is_none(hi):
