@@ -374,7 +374,7 @@ def pad_grad(g, x, pad_width, mode="constant"):
 
 def torch_pad_width(x, padding):
     """MindSpore's (and PyTorch's) padding, pairs for the *last* axes first, as np.pad's width."""
-    ndim = np.ndim(x)
+    ndim = len(_shape(x))               # (x may be its saved shape: shape-only argument)
     pairs = [(int(padding[i]), int(padding[i + 1])) for i in range(0, len(padding), 2)]
     return tuple([(0, 0)] * (ndim - len(pairs)) + pairs[::-1])
 
@@ -411,7 +411,7 @@ def hstack_axis(x):
 
 def doubled_shape(x):
     """x's shape twice (the shape of MindSpore's ops.diag of x)."""
-    return tuple(np.shape(x)) * 2
+    return tuple(_shape(x)) * 2
 
 
 # -- MindSpore's constructors -----------------------------------------------------------------
