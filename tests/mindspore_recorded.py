@@ -599,4 +599,7 @@ OPS = {'clamp x at bounds': [0.0, 1.0, 1.0, 1.0, 1.0, 0.0],
  'split chunk': [[0.0, 1.0], [2.0, 3.0], [4.0]],
  'one_hot axis 0': [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]],
  'arange dtypes': ['Int64', 'Float32', 'Float32', 'Float32'],
- 'clamp lo > hi value': [1.0, 1.0]}
+ 'clamp lo > hi value': [1.0, 1.0],
+ 'GeLU primitive value': [-0.15880799293518066, 0.3457140028476715, 1.9545977115631104],
+ 'GeLU primitive': [-0.08296407759189606, 0.8673698902130127, 1.0860992670059204],
+ 'index dtypes': ['Int32', 'Int32', 'Int32', 'Int64']}

@@ -161,6 +161,10 @@ def softplus_sum(x):
     return ops.softplus(x).sum()
 
 
+def gelu_primitive_sum(x):
+    return ops.GeLU()(x).sum()
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_elementwise_values_and_gradients():
     close(grad_values(atan2_sum, t([0.0]), t([0.0]), positions=(0, 1)), MS["atan2 at 0, 0"])
@@ -172,6 +176,8 @@ def test_elementwise_values_and_gradients():
     close(ops.gelu(g3, approximate="tanh").asnumpy(), MS["gelu tanh value"])
     close(grad_values(gelu_tanh_sum, g3), MS["gelu tanh"])
     close(grad_values(softplus_sum, t([0.0, 25.0])), MS["softplus above threshold"])
+    close(ops.GeLU()(g3).asnumpy(), MS["GeLU primitive value"])         # the tanh form
+    close(grad_values(gelu_primitive_sum, g3), MS["GeLU primitive"])
     close(ops.softplus(t([-1.0, 0.5, 11.0]), beta=2, threshold=20).asnumpy(), MS["softplus beta 2 value"])
 
 
@@ -269,6 +275,9 @@ def test_values_of_constructors_splits_and_one_hot():
     assert onehot.asnumpy().tolist() == MS["one_hot axis 0"]
     dtypes = [ops.arange(3).dtype, ops.arange(0, 3, 1.0).dtype, ops.ones((2,)).dtype, ops.zeros(3).dtype]
     assert [str(d) for d in dtypes] == MS["arange dtypes"]
+    y = t([3.0, 1.0, 2.0])
+    indices = [ops.sort(y)[1].dtype, ops.argsort(y).dtype, ops.Sort()(y)[1].dtype, ops.argmax(y).dtype]
+    assert [str(d) for d in indices] == MS["index dtypes"]
 
 
 def test_erf_values():

@@ -493,18 +493,19 @@ def sort(input_x, axis=-1, descending=False):
     Gradient: each value's goes back to where it came from; tied elements keep their order
     (as MindSpore)."""
     if descending:
-        return P.sort_descending(input_x, axis)
-    order = P.argsort(input_x, axis, "stable")
-    return P.take_along_axis(input_x, order, axis), order
+        values, order = P.sort_descending(input_x, axis)
+    else:
+        order = P.argsort(input_x, axis, "stable")
+        values = P.take_along_axis(input_x, order, axis)
+    return values, P.astype(order, P.int32)
 
 
 def argsort(input, axis=-1, descending=False):
     """Indices of a stable sort.
 
     Gradient: none (indices)."""
-    if descending:
-        return P.argsort(-input, axis, "stable")
-    return P.argsort(input, axis, "stable")
+    order = P.argsort(-input if descending else input, axis, "stable")
+    return P.astype(order, P.int32)
 
 
 # -- constructors (no gradient) -------------------------------------------------------------------

@@ -251,8 +251,11 @@ class Softplus(Primitive):
 
 
 class GeLU(Primitive):
+    """The tanh form (as MindSpore's GeLU primitive; ops.gelu's default is the erf form)."""
+
     def __call__(self, x):
-        return 0.5 * x * (1 + P.erf(x * 0.7071067811865476))
+        inner = 0.7978845608028654 * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1 + P.tanh(inner))
 
 
 class Erf(Primitive):
@@ -389,9 +392,11 @@ class Sort(Primitive):
 
     def __call__(self, x):
         if self.descending:
-            return P.sort_descending(x, self.axis)
-        order = P.argsort(x, self.axis, "stable")
-        return P.take_along_axis(x, order, self.axis), order
+            values, order = P.sort_descending(x, self.axis)
+        else:
+            order = P.argsort(x, self.axis, "stable")
+            values = P.take_along_axis(x, order, self.axis)
+        return values, P.astype(order, P.int32)
 
 
 class ReverseV2(Primitive):

@@ -1,4 +1,6 @@
 """Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
+import numpy as np
+
 from .. import runtime as rt
 from ..hooks import registry
 from ..prims import Prim, SAME, like, nondiff
@@ -46,6 +48,9 @@ def axes_arg(axes):
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         return tuple(axes[0])
     return tuple(axes)
+
+
+int32 = np.int32            # (MindSpore's index dtype: ops.sort, ops.argsort)
 
 
 def np_dtype(dtype):
