@@ -172,7 +172,8 @@ def np_split(ary, indices_or_sections, axis=0):
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
         size = np.shape(ary)[axis] // n
-        return [getitem(ary, *along(axis, make_slice(k * size, (k + 1) * size))) for k in range(n)]
+        return [getitem(ary, *along(axis, make_slice(0 if k == 0 else k * size, (k + 1) * size)))
+                for k in range(n)]
     bounds = [0] + list(indices_or_sections) + [None]
     return [getitem(ary, *along(axis, slice(bounds[k], bounds[k + 1]))) for k in range(len(bounds) - 1)]
 
