@@ -11,7 +11,6 @@ from ..prims import Prim, SAME, alias, like, nondiff
 from .indexing import getitem
 from .shape import concat, reshape
 from .structural import make_slice
-from .training import is_none
 
 flip = Prim("flip", np.flip, "x, axis=None", emit="np.flip", keywords=(), shape=SAME, linear=True)
 roll = Prim("roll", np.roll, "x, shift, axis=None", emit="np.roll", keywords=(), diff=("x",), shape=SAME, linear=True)
