@@ -57,7 +57,8 @@ def check_grad(fn, *args, order=1, grad_position=None, eps=1e-6, rtol=None, atol
         moved = list(_float64(args))
         for i, v in zip(positions, vs):
             moved[i] = moved[i] + sign * h * v
-        for k, g in enumerate(grad(fn, grad_position=tuple(positions))(*moved)):
+        grads = grad(fn, grad_position=tuple(positions))(*moved)
+        for k, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
             expected[k] = expected[k] + sign * np.asarray(_data(g), np.float64) / (2 * h)
     return _compare("Hessian-vector product", fn, positions, analytic, expected,
                     max(rtol, 1e-4), max(atol, 1e-5))

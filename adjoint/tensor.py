@@ -98,6 +98,10 @@ class Tensor:
     def T(self):
         return P.transpose(self)
 
+    @property
+    def mT(self):
+        return P.mT(self)
+
     # -- printing ---------------------------------------------------------------------------
     def __str__(self):
         return str(self._data)
@@ -239,6 +243,212 @@ class Tensor:
 
     def dot(self, other):
         return P.matmul(self, other)
+
+    # (MindSpore's names and NumPy's both work: ndarrays in compiled code are lowered as Tensors)
+    def ravel(self):
+        return P.reshape(self, (-1,))
+
+    def clip(self, min=None, max=None):
+        """Gradient: passes through at the bounds, inclusive (as MindSpore)."""
+        return P.clip(self, min, max)
+
+    def clamp(self, min=None, max=None):
+        return P.clip(self, min, max)
+
+    def cumsum(self, axis=None, dtype=None):
+        return P.cumsum(self, axis)
+
+    def prod(self, axis=None, keep_dims=False, dtype=None, keepdims=None):
+        return P.prod(self, P.reduce_axis(axis), keep_dims if keepdims is None else keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return P.np_var(self, P.reduce_axis(axis), None, None, ddof, keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        """Gradient: NaN where the variance is 0 (as MindSpore)."""
+        return P.np_std(self, P.reduce_axis(axis), None, None, ddof, keepdims)
+
+    def logsumexp(self, dim, keepdim=False):
+        """Gradient: softmax(x) along dim."""
+        return P.logsumexp(self, P.reduce_axis(dim), keepdim)
+
+    def norm(self, ord=None, dim=None, keepdim=False, *, dtype=None):
+        """ops.norm.
+
+        Gradient: NaN at 0 for the 2-norm, 0 at 0 for ord=1; ord=inf/-inf sends it to the
+        first largest/smallest |x| (as MindSpore)."""
+        return P.np_norm(self, ord, P.reduce_axis(dim), keepdim)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Gradient: none (indices)."""
+        out = P.argmax(self, axis)
+        return P.expand_dims(out, axis) if keepdims and not P.is_none(axis) else out
+
+    def argmin(self, axis=None, keepdims=False):
+        """Gradient: none (indices)."""
+        out = P.argmin(self, axis)
+        return P.expand_dims(out, axis) if keepdims and not P.is_none(axis) else out
+
+    def argsort(self, axis=-1, descending=False, kind=None, order=None):
+        """Gradient: none (indices)."""
+        if P.is_str(descending):            # NumPy's argsort(axis, kind)
+            return P.argsort(self, axis, descending)
+        if descending:
+            return P.argsort(-self, axis, "stable")
+        return P.argsort(self, axis, "stable" if P.is_none(kind) else kind)
+
+    def repeat(self, repeats, axis=None):
+        """NumPy's repeat: each element repeats times along axis (flattened when axis is None)."""
+        return P.repeat(self, repeats, axis)
+
+    def tile(self, reps):
+        return P.tile(self, reps)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
+        return P.np_trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return P.diagonal(self, offset, axis1, axis2)
+
+    def swapaxes(self, axis0, axis1):
+        return P.swapaxes(self, axis0, axis1)
+
+    def moveaxis(self, source, destination):
+        return P.moveaxis(self, source, destination)
+
+    def flip(self, dims):
+        return P.flip(self, P.axis_tuple(dims))
+
+    def take(self, indices, axis=None, mode="raise"):
+        return P.np_take(self, indices, axis, None, mode)
+
+    def gather(self, input_indices, axis, batch_dims=0):
+        return P.getitem(self, *P.take_index(axis, input_indices))
+
+    def gather_elements(self, dim, index):
+        return P.take_along_axis(self, index, dim)
+
+    def unsqueeze(self, dim):
+        return P.expand_dims(self, dim)
+
+    def permute(self, *axis):
+        return P.transpose(self, P.axes_arg(axis))
+
+    def outer(self, vec2):
+        return P.np_outer(self, vec2)
+
+    def matmul(self, tensor2):
+        return P.matmul(self, tensor2)
+
+    def det(self):
+        return P.det(self)
+
+    def inverse(self):
+        return P.inv(self)
+
+    def add(self, other):
+        return P.add(self, other)
+
+    def sub(self, other):
+        return P.sub(self, other)
+
+    def mul(self, other):
+        return P.mul(self, other)
+
+    def div(self, other):
+        return P.truediv(self, other)
+
+    def neg(self):
+        return P.negative(self)
+
+    def pow(self, exponent):
+        return P.power(self, exponent)
+
+    def maximum(self, other):
+        return P.maximum(self, other)
+
+    def minimum(self, other):
+        return P.minimum(self, other)
+
+    def softmax(self, axis, dtype=None):
+        return P.softmax(self, axis)
+
+    def sin(self):
+        return P.sin(self)
+
+    def cos(self):
+        return P.cos(self)
+
+    def tan(self):
+        return P.tan(self)
+
+    def sinh(self):
+        return P.sinh(self)
+
+    def cosh(self):
+        return P.cosh(self)
+
+    def asin(self):
+        return P.arcsin(self)
+
+    arcsin = asin
+
+    def acos(self):
+        return P.arccos(self)
+
+    arccos = acos
+
+    def atan(self):
+        return P.arctan(self)
+
+    arctan = atan
+
+    def asinh(self):
+        return P.arcsinh(self)
+
+    arcsinh = asinh
+
+    def acosh(self):
+        return P.arccosh(self)
+
+    arccosh = acosh
+
+    def atanh(self):
+        return P.arctanh(self)
+
+    arctanh = atanh
+
+    def atan2(self, other):
+        return P.arctan2(self, other)
+
+    arctan2 = atan2
+
+    def log1p(self):
+        return P.log1p(self)
+
+    def expm1(self):
+        return P.expm1(self)
+
+    def log2(self):
+        return P.log2(self)
+
+    def log10(self):
+        return P.log10(self)
+
+    def erf(self):
+        return P.erf(self)
+
+    def erfc(self):
+        return P.erfc(self)
+
+    def reciprocal(self):
+        return P.reciprocal(self)
+
+    def rsqrt(self):
+        return P.reciprocal(P.sqrt(self))
+
+    def logaddexp(self, other):
+        return P.logaddexp(self, other)
 
 
 class Parameter(Tensor):

@@ -4,7 +4,7 @@ import numpy as np
 
 def numeric_grad(f, args, i, eps=1e-6):
     """d f(*args) / d args[i] for a scalar-valued f, by central differences."""
-    args = [np.array(a, dtype=np.float64) if isinstance(a, (np.ndarray, list)) else a for a in args]
+    args = [np.array(a, dtype=np.float64, order="C") if isinstance(a, (np.ndarray, list)) else a for a in args]
     if not isinstance(args[i], np.ndarray):
         args[i] = float(args[i])
     x = args[i]

@@ -14,6 +14,10 @@ build (the formulas are repeated in the tests), call MindSpore, and print:
   7 decimals (``ms.grad`` of the expression named in each test).
 * TRAINING: losses and Parameters of 3 steps of TrainOneStepCell / the functional
   ``value_and_grad(..., has_aux=True)`` + ``optimizer(grads)`` loop of tests/test_train.py.
+* OPS: values and gradients of single ops at their edges (clamp bounds, sort ties, norms and
+  std at 0, products with zeros, float16 gradients...), ``ms.grad`` of the expression each
+  test in tests/test_coverage.py repeats, on float32 inputs unless a key says otherwise
+  (``tolist()`` of the results; dtypes as MindSpore prints them).
 """
 # flake8: noqa
 OPTIMIZER_STEPS = {
@@ -540,3 +544,62 @@ TRAINING = {'TrainOneStepCell Momentum bn=False': {'losses': [0.6075047850608826
                                               -0.092994824051857,
                                               0.20863273739814758,
                                               0.006848058197647333]}}
+
+nan = float("nan")
+OPS = {'clamp x at bounds': [0.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+ 'clamp tensor bounds': [[0.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+                         [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                         [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]],
+ 'clamp min only': [0.0, 0.0, 1.0, 1.0, 1.0, 1.0],
+ 'clip_by_value x at bounds': [0.0, 0.5, 1.0, 1.0, 0.5, 0.0],
+ 'clip_by_value tensor bounds': [[0.0, 0.5, 1.0, 1.0, 0.5, 0.0],
+                                 [1.0, 0.5, 0.0, 0.0, 0.0, 0.0],
+                                 [0.0, 0.0, 0.0, 0.0, 0.5, 1.0]],
+ 'sort ties': [3.0, 1.0, 4.0, 2.0],
+ 'sort descending ties': [1.0, 3.0, 2.0, 4.0],
+ 'norm at zero': [nan, nan, nan],
+ 'norm': [0.6000000238418579, 0.800000011920929],
+ 'norm ord 1 at zero': [0.0, -1.0],
+ 'norm ord inf ties': [1.0, -0.0, 0.0],
+ 'std of a constant': [nan, nan, nan],
+ 'std ddof 1': [-0.4364357590675354, -0.10910892486572266, 0.5455447435379028],
+ 'prod one zero': [0.0, 6.0, 0.0],
+ 'prod two zeros': [0.0, 0.0, 0.0],
+ 'ReduceProd axis 1 with a zero': [[2.0, 0.0], [4.0, 3.0]],
+ 'atan2 at 0, 0': [[nan], [nan]],
+ 'atan2': [[0.4000000059604645], [-0.20000000298023224]],
+ 'logsumexp': [0.26894107460975647, 0.7310588955879211],
+ 'gelu value': [-0.15865525603294373, 0.3457312285900116, 1.9544997215270996],
+ 'gelu': [-0.08331543207168579, 0.8674951195716858, 1.0852317810058594],
+ 'gelu tanh value': [-0.15880799293518066, 0.3457140028476715, 1.9545977115631104],
+ 'gelu tanh': [-0.08296407759189606, 0.8673698902130127, 1.0860992670059204],
+ 'softplus above threshold': [0.5, 1.0],
+ 'softplus beta 2 value': [0.0634639710187912, 0.6566305756568909, 11.0],
+ 'gather_elements repeated index': [[2.0, 0.0], [1.0, 1.0]],
+ 'tile': [12.0, 16.0],
+ 'logaddexp': [[0.5, 0.8807971477508545], [0.5, 0.1192028671503067]],
+ 'det': [[3.0, -1.0000001192092896], [-1.0000001192092896, 2.000000238418579]],
+ 'inverse': [[-0.1599999964237213, -0.08000000566244125], [-0.08000001311302185, -0.040000006556510925]],
+ 'cumsum': [6.0, 5.0, 3.0],
+ 'CumSum exclusive reverse value': [5.0, 3.0, 0.0],
+ 'erf value float64': [0.5204998778130465, 0.8427007929497149, 0.9999779095030014],
+ 'erfc value float64': [0.4795001221869535,
+                        0.15729920705028513,
+                        2.2090496998585438e-05,
+                        2.088487583762545e-45],
+ 'erf float16': [[0.87841796875], 'Float16'],
+ 'exp float16': [[2.71875, 7.390625], 'Float16'],
+ 'mul float16': [[[3.0, 4.0], [1.0, 2.0]], ['Float16', 'Float16']],
+ 'abs at zero': [0.0, -1.0],
+ 'relu at zero': [0.0, 1.0],
+ 'maximum ties': [[0.5, 1.0], [0.5, 0.0]],
+ 'amax ties': [0.0, 0.5, 0.5],
+ 'ReduceMax keep_dims ties': [0.0, 0.5, 0.5],
+ 'split sizes': [[0.0, 1.0], [2.0, 3.0, 4.0]],
+ 'split chunk': [[0.0, 1.0], [2.0, 3.0], [4.0]],
+ 'one_hot axis 0': [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]],
+ 'arange dtypes': ['Int64', 'Float32', 'Float32', 'Float32'],
+ 'clamp lo > hi value': [1.0, 1.0],
+ 'GeLU primitive value': [-0.15880799293518066, 0.3457140028476715, 1.9545977115631104],
+ 'GeLU primitive': [-0.08296407759189606, 0.8673698902130127, 1.0860992670059204],
+ 'index dtypes': ['Int32', 'Int32', 'Int32', 'Int64']}

@@ -16,7 +16,7 @@ class Plan:
 
     def __init__(self, func, returns, checks=False):
         self.func, self.returns, self.checks = func, returns, checks
-        self.namer = Namer()
+        self.namer = Namer(_imported_names())
         self.names, self.inline, self.in_place = {}, {}, set()
         self.block_of = index_blocks(func.body.ops)
         self.uses, self.user, self.yield_uses = count_uses(func, returns)
@@ -56,6 +56,14 @@ class Plan:
                 folded = self.inline.get(v)
                 out.extend(self.all_reads(folded) if folded is not None else [v])
         return out
+
+
+def _imported_names():
+    """The names generated code may import (runtime helpers, checks): never a value's name,
+    or ``sigmoid = sigmoid(x)`` would make the helper a local of the generated function."""
+    from .prims import PRIMS
+    return {p.emit for p in PRIMS.values() if p.emit.isidentifier()} | {
+        "check_adjoint", "check_value", "float_kind", "add_at"}
 
 
 def index_blocks(ops, out=None):

@@ -57,7 +57,13 @@ def parse_function(fn, where=None):
     module = gastutil.parse(dedented)
     node = module.body[0]
     if not isinstance(node, (gastutil.nodes.FunctionDef,)):
-        raise SourceError("cannot compile %s: its source is not a def statement" % name, where)
+        line = max(first_line, 1) + getattr(node, "lineno", 1) - 1
+        text = all_lines[line - 1].rstrip("\n") if 0 < line <= len(all_lines) else ""
+        loc = Loc(file, line, len(text) - len(text.lstrip()), text)
+        if isinstance(node, gastutil.nodes.AsyncFunctionDef):
+            raise SourceError("cannot compile %s: it is an `async def`" % name, loc,
+                              hint="construct must be an ordinary (not async) function")
+        raise SourceError("cannot compile %s: its source is not a def statement" % name, loc)
     if first_line == 0:
         first_line = 1
     result = SourceFunction(fn, node, file, first_line, indent, all_lines)

@@ -128,6 +128,18 @@ class Func:
         return print_func(self)
 
 
+def has_values(items):
+    """Do these (possibly nested tuples, lists, slices of) abstract values hold a Value?"""
+    for v in items:
+        if isinstance(v, Value):
+            return True
+        if isinstance(v, (tuple, list)) and has_values(v):
+            return True
+        if isinstance(v, slice) and has_values([v.start, v.stop, v.step]):
+            return True
+    return False
+
+
 def join_kinds(values):
     """The run-time kind of an op's result from its operands': a Tensor anywhere makes a Tensor
     (its operators win), else an ndarray anywhere an ndarray; numbers give a number."""

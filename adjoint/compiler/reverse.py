@@ -199,7 +199,7 @@ def _check_rules(ops, active):
                 what = callable_name(op.args[0].value)
             missing.append(SourceError(
                 "adjoint has no derivative rule for `%s`, and a gradient flows through it here" % what,
-                op.loc, hint="use an operation adjoint knows (see adjoint.ops), cut the path with "
+                op.loc, hint="use an operation adjoint knows (see docs/ops.md), cut the path with "
                              "ops.stop_gradient, or put the computation in a Cell with a bprop method"))
     if len(missing) == 1:
         raise missing[0]

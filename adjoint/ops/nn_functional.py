@@ -109,7 +109,7 @@ def depend(value, expr):
 
 def gather(input_params, input_indices, axis, batch_dims=0):
     """Slices of input_params at input_indices along axis."""
-    return P.getitem(input_params, *((slice(None),) * axis + (input_indices,)))
+    return P.getitem(input_params, *P.take_index(axis, input_indices))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False):
@@ -118,10 +118,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def one_hot(indices, depth, on_value=1, off_value=0, axis=-1):
-    """One-hot vectors along the last axis (``axis=-1``, the only one supported)."""
-    if axis != -1:
-        raise ValueError("one_hot: only axis=-1 is supported, got %r" % (axis,))
-    return P.where(P.expand_dims(indices, -1) == np.arange(depth), on_value, off_value)
+    """One-hot vectors along ``axis`` (a new axis of length depth): on_value at the index,
+    off_value elsewhere.
+
+    Gradient: to on_value and off_value, none to the indices."""
+    out = P.where(P.expand_dims(indices, -1) == np.arange(depth), on_value, off_value)
+    if axis == -1:
+        return out
+    return P.moveaxis(out, -1, axis)
 
 
 def flatten(input, order="C", *, start_dim=1, end_dim=-1):
@@ -130,10 +134,13 @@ def flatten(input, order="C", *, start_dim=1, end_dim=-1):
 
 
 def softplus(input, beta=1, threshold=20):
-    """log(1 + exp(beta * x)) / beta."""
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as MindSpore).
+
+    Gradient: sigmoid(beta * x); 1 above the threshold."""
     if beta == 1:
-        return P.softplus(input)
-    return P.softplus(input * beta) / beta
+        return P.where(input > threshold, input, P.softplus(input))
+    scaled = input * beta
+    return P.where(scaled > threshold, input, P.softplus(scaled) / beta)
 
 
 def _reduce(loss, reduction, denominator=None):

@@ -228,3 +228,234 @@ class StopGradient(Primitive):
 class Shape(Primitive):
     def __call__(self, x):
         return P.shape(x)
+
+
+class ReduceProd(_Reduce):
+    def __call__(self, x, axis=()):
+        return P.prod(x, P.reduce_axis(axis), self.keep_dims)
+
+
+class OneHot(Primitive):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def __call__(self, indices, depth, on_value, off_value):
+        """Gradient: to on_value and off_value, none to the indices."""
+        out = P.where(P.expand_dims(indices, -1) == P.ms_arange(depth), on_value, off_value)
+        return out if self.axis == -1 else P.moveaxis(out, -1, self.axis)
+
+
+class Softplus(Primitive):
+    def __call__(self, input_x):
+        return P.softplus(input_x)
+
+
+class GeLU(Primitive):
+    """The tanh form (as MindSpore's GeLU primitive; ops.gelu's default is the erf form)."""
+
+    def __call__(self, x):
+        inner = 0.7978845608028654 * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1 + P.tanh(inner))
+
+
+class Erf(Primitive):
+    def __call__(self, x):
+        return P.erf(x)
+
+
+class Erfc(Primitive):
+    def __call__(self, x):
+        return P.erfc(x)
+
+
+class Log1p(Primitive):
+    def __call__(self, x):
+        return P.log1p(x)
+
+
+class Expm1(Primitive):
+    def __call__(self, x):
+        return P.expm1(x)
+
+
+class Atan2(Primitive):
+    def __call__(self, x, y):
+        return P.arctan2(x, y)
+
+
+class Atan(Primitive):
+    def __call__(self, x):
+        return P.arctan(x)
+
+
+class Asin(Primitive):
+    def __call__(self, x):
+        return P.arcsin(x)
+
+
+class ACos(Primitive):
+    def __call__(self, x):
+        return P.arccos(x)
+
+
+class Sinh(Primitive):
+    def __call__(self, x):
+        return P.sinh(x)
+
+
+class Cosh(Primitive):
+    def __call__(self, x):
+        return P.cosh(x)
+
+
+class Asinh(Primitive):
+    def __call__(self, x):
+        return P.arcsinh(x)
+
+
+class Acosh(Primitive):
+    def __call__(self, x):
+        return P.arccosh(x)
+
+
+class Atanh(Primitive):
+    def __call__(self, x):
+        return P.arctanh(x)
+
+
+class Reciprocal(Primitive):
+    def __call__(self, x):
+        return P.reciprocal(x)
+
+
+class Rsqrt(Primitive):
+    def __call__(self, x):
+        return P.reciprocal(P.sqrt(x))
+
+
+class Tan(Primitive):
+    def __call__(self, x):
+        return P.tan(x)
+
+
+class CumSum(Primitive):
+    """Cumulative sum along axis; exclusive leaves each element out, reverse runs from the end."""
+
+    def __init__(self, exclusive=False, reverse=False):
+        self.exclusive, self.reverse = exclusive, reverse
+
+    def __call__(self, input, axis):
+        x = P.flip(input, axis) if self.reverse else input
+        out = P.cumsum(x, axis)
+        if self.exclusive:
+            out = out - x
+        return P.flip(out, axis) if self.reverse else out
+
+
+class Einsum(Primitive):
+    def __init__(self, equation):
+        self.equation = equation
+
+    def __call__(self, x):
+        return P.einsum(self.equation, *x)
+
+
+class Gather(Primitive):
+    def __init__(self, batch_dims=0):
+        self.batch_dims = batch_dims
+
+    def __call__(self, input_params, input_indices, axis):
+        return P.getitem(input_params, *P.take_index(axis, input_indices))
+
+
+class GatherD(Primitive):
+    def __call__(self, x, dim, index):
+        return P.take_along_axis(x, index, dim)
+
+
+class Tile(Primitive):
+    def __call__(self, input, dims):
+        return P.tile(input, dims)
+
+
+class Split(Primitive):
+    def __init__(self, axis=0, output_num=1):
+        self.axis, self.output_num = axis, output_num
+
+    def __call__(self, input_x):
+        return tuple(P.np_split(input_x, self.output_num, self.axis))
+
+
+class Sort(Primitive):
+    def __init__(self, axis=-1, descending=False):
+        self.axis, self.descending = axis, descending
+
+    def __call__(self, x):
+        if self.descending:
+            values, order = P.sort_descending(x, self.axis)
+        else:
+            order = P.argsort(x, self.axis, "stable")
+            values = P.take_along_axis(x, order, self.axis)
+        return values, P.astype(order, P.int32)
+
+
+class ReverseV2(Primitive):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def __call__(self, x):
+        return P.flip(x, P.axis_tuple(self.axis))
+
+
+class MatrixInverse(Primitive):
+    def __init__(self, adjoint=False):
+        self.adjoint = adjoint
+
+    def __call__(self, x):
+        return P.inv(P.mT(x) if self.adjoint else x)
+
+
+class MatrixDeterminant(Primitive):
+    def __call__(self, x):
+        return P.det(x)
+
+
+class Trace(Primitive):
+    def __call__(self, x):
+        return P.np_trace(x)
+
+
+class Pad(Primitive):
+    """Zeros around x: paddings gives (before, after) for each axis, the first axis first."""
+
+    def __init__(self, paddings):
+        self.paddings = paddings
+
+    def __call__(self, input_x):
+        return P.pad(input_x, self.paddings)
+
+
+class Tril(Primitive):
+    def __init__(self, diagonal=0):
+        self.diagonal = diagonal
+
+    def __call__(self, x):
+        return P.tril(x, self.diagonal)
+
+
+class Triu(Primitive):
+    def __init__(self, diagonal=0):
+        self.diagonal = diagonal
+
+    def __call__(self, x):
+        return P.triu(x, self.diagonal)
+
+
+class Ones(Primitive):
+    def __call__(self, shape, type=None):
+        return P.as_tensor(P.ms_ones(shape, P.np_dtype_or_none(type)))
+
+
+class Zeros(Primitive):
+    def __call__(self, shape, type=None):
+        return P.as_tensor(P.ms_zeros(shape, P.np_dtype_or_none(type)))

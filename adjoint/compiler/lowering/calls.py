@@ -16,7 +16,7 @@ from ..hooks import is_cell, is_gradient_function, is_gradient_maker
 from ..prims import Prim, is_literal, lookup
 from ..trees import flatten
 from .expressions import BINOPS, CMPOPS, UNARYOPS, BoundMethod
-from .python_calls import SPECIAL_CALLS, LocalFunction, _has_values
+from .python_calls import SPECIAL_CALLS, LocalFunction
 
 PURE_BUILTINS = {len, range, min, max, abs, int, float, bool, tuple, list, dict, enumerate, zip,
                  isinstance, issubclass, getattr, hasattr, round, sum, sorted, reversed, str, repr,
@@ -36,15 +36,20 @@ def apply(L, func, args, kwargs, node):
     if is_gradient_function(func):
         from ..higher import inline_gradient
         return inline_gradient(L, func, args, kwargs, node)
-    if is_gradient_maker(func) and not _has_values(args):
+    if is_gradient_maker(func) and not ir.has_values(args):
         return L.run_now(func, args, kwargs, node)
     if isinstance(func, ir.Value):
         raise L.error(node, "calling a Tensor value is not supported")
     if isinstance(func, Prim):
         return L.call_prim(func, args, kwargs, node)
     if getattr(func, "_adjoint_compile_time", False):
-        return func(*args, **kwargs)        # inspects abstract values, decides now
-    has_values = _has_values(args) or _has_values(list(kwargs.values()))
+        try:
+            return func(*args, **kwargs)    # inspects abstract values, decides now
+        except SourceError as exc:          # (one with no place is about this call)
+            if exc.loc is not None:
+                raise
+            raise L.error(node, exc.message, exc.hint) from None
+    has_values = ir.has_values(args) or ir.has_values(list(kwargs.values()))
     if not has_values and _key(func) in _PYTHON_OPERATORS:
         return L.run_now(func, args, kwargs, node)      # 2 * 3 stays a Python int
     target = lookup(func)
@@ -78,8 +83,12 @@ def apply(L, func, args, kwargs, node):
         if not has_values:                  # objects are made while compiling
             return L.run_now(func, args, kwargs, node)
         return L.opaque_call(func, args, kwargs, node)   # float(x): when it runs
+    if isinstance(func, np.vectorize) and lookup(func.pyfunc) is not None:
+        return L.apply(func.pyfunc, args, kwargs, node)     # np.vectorize(math.erf)
     call = getattr(type(func), "__call__", None)
-    if isinstance(call, types.FunctionType):
+    # (NumPy's callable objects, np.vectorize(f)..., run as they are: inlined, an error would
+    # name a line of NumPy's source instead of the user's)
+    if isinstance(call, types.FunctionType) and not (call.__module__ or "").startswith("numpy"):
         return L.inline(call, [func] + list(args), kwargs, node)
     pure = is_pure_callable(func, kwargs)
     if not has_values and pure:
@@ -226,6 +235,8 @@ def _describe(obj):
 
 
 def callable_name(fn):
+    if isinstance(fn, np.vectorize):
+        return "np.vectorize(%s)" % callable_name(fn.pyfunc)
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
     if module.startswith("numpy"):

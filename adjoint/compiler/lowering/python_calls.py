@@ -15,17 +15,6 @@ from .control import SymbolicRange
 g = gastutil.nodes
 
 
-def _has_values(items):
-    for v in items:
-        if isinstance(v, ir.Value):
-            return True
-        if isinstance(v, (tuple, list)) and _has_values(v):
-            return True
-        if isinstance(v, slice) and _has_values([v.start, v.stop, v.step]):
-            return True
-    return False
-
-
 class LocalFunction:
     """A def or lambda inside the code being compiled; calling it lowers its body in place,
     seeing the enclosing function's variables as they are at the call."""
@@ -105,7 +94,7 @@ def _special_super(lowerer, args, kwargs, node):
 
 
 def _special_range(lowerer, args, kwargs, node):
-    if not _has_values(args):
+    if not ir.has_values(args):
         return lowerer.run_now(range, args, kwargs, node)
     if len(args) == 1:
         return SymbolicRange(0, args[0], 1)
@@ -115,7 +104,7 @@ def _special_range(lowerer, args, kwargs, node):
 
 def _special_sum(lowerer, args, kwargs, node):
     """``sum(values)`` of a Python list of Tensors: added up one by one."""
-    if not args or isinstance(args[0], ir.Value) or not _has_values(list(args[0])):
+    if not args or isinstance(args[0], ir.Value) or not ir.has_values(list(args[0])):
         if args and isinstance(args[0], ir.Value):
             raise lowerer.error(node, "use np.sum or ops.sum to sum a Tensor")
         return lowerer.run_now(sum, args, kwargs, node)

@@ -17,7 +17,6 @@ from ..hooks import is_array_object
 from ..sources import Source
 from . import calls, control, expressions, statements
 from .expressions import BoundMethod
-from .python_calls import _has_values
 
 g = gastutil.nodes
 
@@ -119,7 +118,7 @@ class Lowerer:
         """An op argument: Values stay, known objects become Consts, tuples of Values are built."""
         if isinstance(value, ir.Value):
             return value
-        if isinstance(value, (tuple, list)) and _has_values(value):
+        if isinstance(value, (tuple, list)) and ir.has_values(value):
             parts = [self.operand(v, node) for v in value]
             return self.ctx.emit(P.make_tuple, parts, self.loc(node), self.role)
         if isinstance(value, BoundMethod):

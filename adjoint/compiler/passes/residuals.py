@@ -82,7 +82,15 @@ def _loop_residuals(func):
 
 
 def _only_shapes(where):
-    return all(op is not None and k is not None and k in op.prim.shape_only for op, k in where)
+    return all(op is not None and k is not None and k in _shape_positions(op) for op, k in where)
+
+
+def _shape_positions(op):
+    """The arguments ``op`` reads only for their shape. (``unreduce(1.0, x)``, a constant seed,
+    makes its array in x's dtype: there x's shape won't do.)"""
+    if op.prim is P.unreduce_p and isinstance(op.args[0], ir.Const):
+        return ()
+    return op.prim.shape_only
 
 
 def _is_shape(v):
@@ -123,7 +131,7 @@ def _top_level_shapes(func):
                and op.prim.shape != SHAPE}
     shape_uses, last_value_use = {}, {}
     for op, i in position.items():
-        positions = op.prim.shape_only
+        positions = _shape_positions(op)
         for k, a in enumerate(op.args):
             if a in defined:
                 if k in positions:

@@ -54,6 +54,7 @@ def _(g, x, w, stride, padding, dilation, groups, out, dout):
 
 @max_pool2d.vjp
 def _(x, kernel, stride, padding, ceil_mode, out, dout):
+    """To the first maximum of each window (as MindSpore)."""
     return max_pool2d_grad(dout, x, out, kernel, stride, padding, ceil_mode)
 
 

@@ -63,6 +63,7 @@ def _(x, y, out, dout):
 
 @power.vjp
 def _(x, y, out, dout):
+    """In the exponent: out * log(x) where x > 0, 0 elsewhere."""
     return (unbroadcast(dout * y * x ** (y - 1), x),
             unbroadcast(dout * out * np.log(np.where(x > 0, x, 1)), y))
 
@@ -101,18 +102,21 @@ def _(x, out, dout):
 
 @maximum.vjp
 def _(x, y, out, dout):
+    """Split 1/2-1/2 on ties (as MindSpore)."""
     mask = tie_mask(x, y, out)
     return unbroadcast(dout * mask, x), unbroadcast(dout * (1 - mask), y)
 
 
 @minimum.vjp
 def _(x, y, out, dout):
+    """Split 1/2-1/2 on ties (as MindSpore)."""
     mask = tie_mask(x, y, out)
     return unbroadcast(dout * mask, x), unbroadcast(dout * (1 - mask), y)
 
 
 @where.vjp
 def _(cond, x, y, out, dout):
+    """None to the condition."""
     return unbroadcast(np.where(cond, dout, 0), x), unbroadcast(np.where(cond, 0, dout), y)
 
 
@@ -128,6 +132,7 @@ def _(x, out, dout):
 
 @log.vjp
 def _(x, out, dout):
+    """Infinite at x = 0."""
     return dout / x
 
 
@@ -153,6 +158,7 @@ def _(x, out, dout):
 
 @sqrt.vjp
 def _(x, out, dout):
+    """Infinite at x = 0 (as MindSpore)."""
     return dout / (2 * out)
 
 
@@ -163,6 +169,7 @@ def _(x, out, dout):
 
 @absolute.vjp
 def _(x, out, dout):
+    """0 at x = 0 (as MindSpore)."""
     return dout * np.sign(x)
 
 
@@ -176,6 +183,7 @@ positive = Prim("positive", rt.positive, shape=SAME)
 
 @relu.vjp
 def _(x, out, dout):
+    """0 at x = 0 (as MindSpore)."""
     return dout * positive(x)
 
 

@@ -1,4 +1,6 @@
 """Primitives about program structure: tuples, stop_gradient, sens checks, argument helpers."""
+import numpy as np
+
 from .. import runtime as rt
 from ..hooks import registry
 from ..prims import Prim, SAME, like, nondiff
@@ -48,13 +50,35 @@ def axes_arg(axes):
     return tuple(axes)
 
 
+int32 = np.int32            # (MindSpore's index dtype: ops.sort, ops.argsort)
+
+
 def np_dtype(dtype):
     """A NumPy dtype from a MindSpore-style dtype, a NumPy dtype or a Python type."""
     return registry.to_numpy_dtype(dtype).type
 
 
+def as_tensor(value):
+    """Eagerly, an array as a Tensor (``ops.ones(...)`` makes one, as MindSpore); in compiled
+    code the value itself."""
+    from .. import ir
+    from ..hooks import wrap_result
+    return value if isinstance(value, ir.Value) else wrap_result(value)
+
+
+as_tensor._adjoint_compile_time = True
+
+
+def is_str(value):
+    return isinstance(value, str)
+
+
+def np_dtype_or_none(dtype):
+    return None if dtype is None else np_dtype(dtype)
+
+
 # Evaluated at compile time: they only rearrange constant arguments.
-for _helper in (shape_arg, axes_arg, np_dtype):
+for _helper in (shape_arg, axes_arg, np_dtype, np_dtype_or_none, is_str):
     _helper._adjoint_static = True
 
 
