@@ -180,6 +180,10 @@ def _tuple_item(ctx, tup, i, loc):
 
 
 def _last_loc(func):
+    """Where the seed is charged: the line that computed the (first) output, else the last."""
+    for out in func.outputs:
+        if isinstance(out, ir.Value) and out.op is not None and out.op.loc is not None:
+            return out.op.loc
     for op in reversed(func.body.ops):
         if op.loc is not None:
             return op.loc

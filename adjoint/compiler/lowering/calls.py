@@ -65,6 +65,8 @@ def apply(L, func, args, kwargs, node):
     if func in PURE_BUILTINS and not has_values:
         return L.run_now(func, args, kwargs, node)
     owner = getattr(func, "__self__", None)
+    if isinstance(owner, str) and getattr(func, "__name__", "") == "format" and has_values and not kwargs:
+        return L.call_prim(P.format_str, [owner] + list(args), {}, node)   # "{}".format(x.shape)
     if isinstance(owner, (list, dict, set)):
         if L.ctx.source_of(owner) is not None:          # a list from outside: changed at
             return L.opaque_call(func, args, kwargs, node, pure=False)   # every call

@@ -20,6 +20,7 @@ from ...errors import SourceError
 from .. import gastutil, ir
 from .. import rules as P
 from ..ir import FOR, IF, WHILE
+from ..hooks import is_array_object
 from ..prims import is_literal
 from ..trees import flatten
 
@@ -140,7 +141,9 @@ class Frame:
 
 
 def yieldable(value):
-    return isinstance(value, ir.Value) or (is_literal(value) and not isinstance(value, (str, type)))
+    """Can a loop carry it, or a branch yield it? Values, numbers, arrays known now (inputs)."""
+    return (isinstance(value, ir.Value) or is_array_object(value)
+            or (is_literal(value) and not isinstance(value, (str, type))))
 
 
 def lower_if(L, node):
@@ -339,12 +342,17 @@ def for_(L, node):
     if node.orelse:
         raise L.error(node, "`for ... else` is not supported", hint="use a flag variable")
     iterable = L.expr(node.iter)
-    if isinstance(iterable, (range, SymbolicRange)) and isinstance(node.target, g.Name):
+    rows = None
+    if isinstance(iterable, ir.Value):      # for row in x: over its first axis
+        rows = iterable
+        length = L.call_prim(P.getitem, [L.call_prim(P.shape, [rows], {}, node), 0], {}, node)
+        iterable = SymbolicRange(0, length, 1)
+    if isinstance(iterable, (range, SymbolicRange)) and (isinstance(node.target, g.Name) or rows is not None):
         fallback = None
         state = _save_state(L)
         try:
             with L.ctx.region() as ops:
-                loop_op(L, node, iterable)
+                loop_op(L, node, iterable, rows)
             L.ctx.ops.extend(ops)
             return
         except Fallback as why:
@@ -359,9 +367,6 @@ def for_(L, node):
             raise L.error(node, "this loop over a range known only at run time needs "
                           "Python state a loop can't carry (%s)" % fallback,
                           hint="loop over a constant range, or carry only Tensors and numbers")
-    if isinstance(iterable, ir.Value):
-        raise L.error(node, "cannot iterate over a Tensor directly",
-                      hint="loop over range(x.shape[0]) and index x[i]")
     if isinstance(iterable, SymbolicRange):
         raise L.error(node, "unpacking the index of a run-time range is not supported")
     unroll(L, node, iterable)
@@ -435,17 +440,24 @@ def _unrolled(L, node, items, start):
         _close_frame(L, node, frame, done, ret, retval)
 
 
-def loop_op(L, node, rng):
-    """A ``for`` op over ``rng``; raises Fallback when the body needs unrolling."""
-    target = node.target.id
-    names = [n for n in assigned_names(node.body) if n != target]
+def loop_op(L, node, rng, rows=None):
+    """A ``for`` op over ``rng`` (or, with ``rows``, over the first axis of that array);
+    raises Fallback when the body needs unrolling."""
+    targets = assigned_names([g.Assign(targets=[node.target], value=node.iter, type_comment=None)])
+    names = [n for n in assigned_names(node.body) if n not in targets]
     carried = [n for n in names if n in L.env]
     frame = _open_frame(L, node, carried, loop_op=True)
     inits, args, sub = _loop_start(L, node, carried, frame)
-    index = ir.Value(target)
-    sub.env[target] = index
+    index = ir.Value(node.target.id if rows is None else None)
+
+    def iteration(s):
+        if rows is not None:
+            s.assign(node.target, s.call_prim(P.getitem, [rows, index], {}, node))
+        s.body(node.body)
+    if rows is None:
+        sub.env[node.target.id] = index
     ops, yields = _loop_body(L, node, sub, carried, frame,
-                             lambda s: _skip_when_done(s, node, frame, lambda b: b.body(node.body)))
+                             lambda s: _skip_when_done(s, node, frame, iteration))
     bounds = [L.operand(b, node) for b in (rng.start, rng.stop, rng.step)]
     body = ir.Block(ops, [index] + args, yields)
     _loop_end(L, node, FOR, bounds + inits, [body], carried, frame, [body])
@@ -459,9 +471,11 @@ def _loop_start(L, node, carried, frame):
     and the body's lowerer."""
     inits = []
     for n in carried:
-        if not yieldable(L.env[n]):
-            raise Fallback("`%s` is a %s" % (n, type(L.env[n]).__name__))
-        inits.append(L.operand(L.env[n], node))
+        value = L.env[n]
+        if not yieldable(value):
+            raise Fallback("`%s` is a %s" % (n, type(value).__name__))
+        # (an array known now, np.zeros(3), enters as an input named after the variable)
+        inits.append(L.ctx.input_for(value, n) if is_array_object(value) else L.operand(value, node))
     args = [ir.Value(n, kind=getattr(i, "kind", None)) for n, i in zip(carried, inits)]
     env = dict(L.env)
     env.update(zip(carried, args))

@@ -248,17 +248,24 @@ def lambda_expr(L, node):
 
 
 def joinedstr(L, node):
-    parts = []
+    """An f-string: made now from values known now; otherwise a str.format call in the
+    generated code (f"{x.shape} {loss:.3f}" prints the values of that run)."""
+    fmt, values = [], []
     for v in node.values:
         if isinstance(v, g.Constant):
-            parts.append(str(v.value))
-        else:
-            value = L.expr(v.value)
-            if isinstance(value, ir.Value):
-                raise L.error(node, "an f-string of a Tensor value is not supported",
-                              hint="print the Tensor with print(x) instead")
-            parts.append(format(value, L.expr(v.format_spec) if v.format_spec else ""))
-    return "".join(parts)
+            fmt.append(str(v.value).replace("{", "{{").replace("}", "}}"))
+            continue
+        value = L.expr(v.value)
+        spec = L.expr(v.format_spec) if v.format_spec else ""
+        if isinstance(spec, ir.Value):
+            raise L.error(node, "an f-string whose format spec is a Tensor value is not supported")
+        conversion = {115: "!s", 114: "!r", 97: "!a"}.get(v.conversion, "")
+        fmt.append("{%s%s}" % (conversion, ":" + spec if spec else ""))
+        values.append(value)
+    fmt = "".join(fmt)
+    if not ir.has_values(values):
+        return fmt.format(*values)
+    return L.call_prim(P.format_str, [fmt] + values, {}, node)
 
 
 def formattedvalue(L, node):

@@ -83,6 +83,8 @@ for _helper in (shape_arg, axes_arg, np_dtype, np_dtype_or_none, is_str):
 
 
 print_ = Prim("print", print, "*xs", emit="print", pure=False)
+# An f-string or str.format of values known when the code runs: 'x: {} {!r:>8}'.format(a, b)
+format_str = Prim("format", str.format, "fmt, *values", method="format", diff=())
 
 
 def _assert(test, msg=None):
@@ -91,7 +93,7 @@ def _assert(test, msg=None):
 
 
 assert_ = Prim("assert", _assert, "test, msg=None", pure=False)
-nondiff(print_, assert_)
+nondiff(print_, assert_, format_str)
 
 
 def reduce_axis(axis):
