@@ -85,3 +85,9 @@ class ArgumentError(AdjointError, TypeError):
 
 class GradRuntimeError(AdjointError):
     """Generated code failed at run time; the message names the user's line."""
+
+
+class RunTimeRefusal(ValueError):
+    """A check in generated code found what adjoint does not follow in this call (an item
+    assignment into an array another name views). Not an AdjointError itself: the call
+    raises it as the cause of a GradRuntimeError that names the user's line."""

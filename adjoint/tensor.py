@@ -182,6 +182,10 @@ class Tensor:
     def __getitem__(self, index):
         return P.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        """``t[i] = v`` changes the Tensor in place, as in MindSpore."""
+        self._data[unwrap(index)] = unwrap(value)
+
     # -- methods ----------------------------------------------------------------------------
     def sum(self, axis=None, dtype=None, keepdims=False, initial=None):
         return P.sum(self, axis, keepdims)

@@ -46,7 +46,10 @@ for _name, _fn, _argsets in [
         # gradients added into a slice of the loop's accumulator (add_at), repeated indices too
         ("rnn_wrt_everything", P.rnn_all, [(np.linspace(-0.3, 0.3, 9).reshape(3, 3), np.linspace(0.2, -0.2, 6).reshape(2, 3),
                                             np.linspace(-0.5, 0.5, 6).reshape(2, 3), np.linspace(-1, 1, 16).reshape(4, 2, 2))]),
-        ("gather_in_loop", P.gather_in_loop, [(np.array([0.3, -0.7, 1.1, 0.4]),)])]:
+        ("gather_in_loop", P.gather_in_loop, [(np.array([0.3, -0.7, 1.1, 0.4]),)]),
+        ("column_slice_in_loop", P.column_slice_in_loop, [(np.linspace(-0.5, 0.5, 6).reshape(3, 2),)]),
+        ("changed_while_iterating_a_tuple", P.changed_while_iterating_a_tuple,
+         [(np.array([[0.5, -0.5, -0.5, 1.0]]), np.array([0.0, -1.0, -1.0, 1.0]), np.array([0.3]))])]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 

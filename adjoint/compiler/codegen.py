@@ -270,7 +270,7 @@ class _Emitter:
             g_, _, *index = scatter.args
             self.imports.add((P.getitem_grad_p.impl.__module__, "add_at"))
             call = self.call_expr("add_at", [gastutil.name(self.name_of(op.result))] +
-                                  [self.arg(g_)] + [self.arg(i, in_subscript=True) for i in index], [])
+                                  [self.arg(g_)] + [self.arg(i) for i in index], [])
             self.stmt(depth, g.Expr(value=call), op.loc)
             return
         self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),

@@ -40,7 +40,6 @@ def refusal(node):
 def problems(src):
     """Every unsupported construct in the parsed function ``src``, as SourceErrors."""
     found = []
-    params = {a.id for a in src.node.args.args[1:]} if src.node.args.args else set()
     for stmt in src.node.body:
         for node in g.walk(stmt):
             refused = _REFUSED.get(type(node))
@@ -57,12 +56,6 @@ def problems(src):
                                 "cannot store to `%s`: construct must not change the Cell's state"
                                 % gastutil.to_source(sub), src.loc(sub),
                                 "keep the value in a local variable"))
-                        elif (isinstance(sub, g.Subscript) and isinstance(sub.value, g.Name)
-                              and sub.value.id in params and isinstance(sub.ctx, g.Store)):
-                            found.append(SourceError(
-                                "cannot assign into the input `%s`: it may be differentiated"
-                                % sub.value.id, src.loc(sub),
-                                "build a new array instead (np.where, concatenation, or x * mask)"))
             elif (isinstance(node, g.Call) and isinstance(node.func, g.Attribute)
                   and node.func.attr in _MUTATORS and _rooted_at_self(node.func.value, src)):
                 found.append(SourceError(

@@ -57,7 +57,7 @@ def _clone_ops(ops, mapping):
     for op in ops:
         results = []
         for r in op.results:
-            new = ir.Value(r.name)
+            new = ir.Value(r.name, kind=r.kind)
             new.adjoint_of = mapping.get(r.adjoint_of, None) if r.adjoint_of is not None else None
             mapping[r] = new
             results.append(new)
@@ -66,7 +66,7 @@ def _clone_ops(ops, mapping):
             args = []
             for a in block.args:          # (a while's two blocks share their arguments)
                 if a not in fresh:
-                    fresh[a] = mapping[a] = ir.Value(a.name)
+                    fresh[a] = mapping[a] = ir.Value(a.name, kind=a.kind)
                 args.append(fresh[a])
             inner = _clone_ops(block.ops, mapping)
             blocks.append(ir.Block(inner, args, [_map(mapping, y) for y in block.yields]))

@@ -150,6 +150,10 @@ def join_kinds(values):
         elif isinstance(v, Const):
             kinds.add("ndarray" if type(v.value).__module__ == "numpy" and hasattr(v.value, "shape")
                       and getattr(v.value, "ndim", 0) else "number")
+    if kinds == {"list"}:
+        return "list"                       # (a run-time list stays one; mixed with arrays, unknown)
+    if "list" in kinds:
+        return None
     for kind in ("tensor", None, "ndarray"):
         if kind in kinds:
             return kind

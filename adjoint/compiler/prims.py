@@ -40,13 +40,15 @@ class Prim:
     """A primitive and the facts the passes may use about it: ``shape`` (above),
     ``shape_only`` (argument positions read only for their shape: a saved shape will do),
     ``commutative``, ``boolean`` (the result is a truth value: no gradient, and not something
-    to differentiate), ``linear`` (linear in its differentiable arguments)."""
+    to differentiate), ``linear`` (linear in its differentiable arguments), ``kind`` (its
+    result's run-time kind when the operands don't tell: 'list' for a run-time list)."""
 
     def __init__(self, name, impl, sig="x", emit=None, infix=None, unary=None, attr=None,
                  method=None, subscript=False, diff=None, pure=True, keywords=None,
-                 shape=None, shape_only=(), commutative=False, boolean=False, linear=False):
+                 shape=None, shape_only=(), commutative=False, boolean=False, linear=False, kind=None):
         self.name = name
         self.impl = impl
+        self.kind = kind            # what its result is at run time, when not its operands' kind
         self.shape, self.shape_only = shape, tuple(shape_only)
         self.commutative, self.boolean, self.linear = commutative, boolean, linear
         self.signature = inspect.signature(eval("lambda %s: None" % sig))

@@ -60,12 +60,18 @@ class Adjoints:
         parts = self.parts.pop(value, None)
         if not parts:
             return None
-        parts = _merge_repeats(self.ctx, parts, loc, role)
+        if add_for(value) is P.add:     # (a list times 2 would be twice as long)
+            parts = _merge_repeats(self.ctx, parts, loc, role)
         total = parts[0]
         for part in parts[1:]:
-            total = self.ctx.emit(P.add, [ir.operand(total), ir.operand(part)], loc, role)
+            total = self.ctx.emit(add_for(value), [ir.operand(total), ir.operand(part)], loc, role)
         _mark_adjoint(total, value)
         return total
+
+
+def add_for(value):
+    """The addition for gradients of ``value``: item by item for a run-time list."""
+    return P.add_lists if isinstance(value, ir.Value) and value.kind == "list" else P.add
 
 
 def _merge_repeats(ctx, parts, loc, role):

@@ -114,7 +114,7 @@ def _export_branch_values(op, branches):
         needed = [v for v in _referenced(rops, totals.values()) if v in inner]
         mapping = {}
         for v in needed:
-            r = ir.Value(v.name)
+            r = ir.Value(v.name, kind=v.kind)
             r.op = op
             op.results.append(r)
             for j, block in enumerate(op.blocks):
@@ -173,10 +173,11 @@ def _reverse_loop(ctx, op, adjoints, active, container):
         for j, k in enumerate(keep):
             if dcarry_out[j] is None:
                 dcarry_out[j] = ctx.emit(P.zeros_like, [carried[k]], op.loc, "grad")
+        from .reverse import add_for
         acc_out = []
         for a, v in zip(acc_in, outer):
             for part in totals[v]:
-                a = ctx.emit(P.add, [a, ir.operand(part)], op.loc, "grad")
+                a = ctx.emit(add_for(v), [a, ir.operand(part)], op.loc, "grad")
                 a.adjoint_of = v
             acc_out.append(a)
 
@@ -185,7 +186,7 @@ def _reverse_loop(ctx, op, adjoints, active, container):
     saved = [v for v in _referenced(rops, dcarry_out + acc_out) if v in defined and v is not index]
     saved.sort(key=_definition_order(body))
     rindex = ir.Value(index.name if index is not None else None)
-    restored = [ir.Value(v.name) for v in saved]
+    restored = [ir.Value(v.name, kind=v.kind) for v in saved]
     mapping = dict(zip(saved, restored))
     if index is not None:
         mapping[index] = rindex
@@ -281,7 +282,7 @@ def _reverse_bprop(ctx, op, adjoints, active):
 
 
 def _adjoint_value(v):
-    d = ir.Value()
+    d = ir.Value(kind="list" if v.kind == "list" else None)   # (a list's adjoint is a list)
     d.adjoint_of = v
     return d
 

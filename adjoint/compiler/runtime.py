@@ -5,11 +5,16 @@ on raw ndarrays and Python numbers and take fast paths where shapes already agre
 """
 import numpy as np
 
+from ..errors import RunTimeRefusal
+
 
 def zeros_like(x):
-    """np.zeros_like, without its overhead for the common case of an ndarray."""
+    """np.zeros_like, without its overhead for the common case of an ndarray (and, for a list
+    built while the code runs, a list of zeros)."""
     if type(x) is np.ndarray:
         return np.zeros(x.shape, x.dtype)
+    if type(x) is list:
+        return [zeros_like(v) for v in x]
     return np.zeros_like(x)
 
 
@@ -18,6 +23,8 @@ def ones_like(x):
         out = np.empty(x.shape, x.dtype)
         out.fill(1)
         return out
+    if type(x) is list:
+        return [ones_like(v) for v in x]
     return np.ones_like(x)
 
 
@@ -188,6 +195,40 @@ def inv_perm(axes):
 
 def getitem(x, *index):
     return x[index[0] if len(index) == 1 else index]
+
+
+def setitem(x, v, *index):
+    """A copy of ``x`` with ``v`` at ``index`` (``y[i] = v`` on a value, without changing it)."""
+    out = x.copy() if hasattr(x, "copy") else np.array(x)
+    out[index[0] if len(index) == 1 else index] = v
+    return out
+
+
+def check_unshared(x, names, index, *others):
+    """Before ``y[index] = v``: adjoint assigns into a copy of ``y``, so no other array the code
+    still holds may share the memory assigned to (a view of ``y``, or ``y`` a view of it)."""
+    region = _assigned_region(np.asarray(x), index)
+    for name, other in zip(names, others):
+        items = other if type(other) is list else (other,)
+        for item in items:
+            if np.isscalar(item):
+                continue
+            item = np.asarray(item)
+            if np.may_share_memory(region, item) and np.shares_memory(region, item):
+                raise RunTimeRefusal("`%s` shares memory with the items this assigns (one is a view "
+                                 "of the other); adjoint assigns into a copy, so `%s` would not "
+                                 "see the change. Make one of them a copy, e.g. `.copy()`"
+                                 % (name, name))
+
+
+def _assigned_region(x, index):
+    """A view of the items ``x[index] = v`` writes (all of x when the index picks by arrays)."""
+    basic = (int, np.integer, slice, type(None), type(Ellipsis))
+    if not all(isinstance(i, basic) for i in index):
+        return x
+    if any(i is Ellipsis for i in index):
+        return x[index]
+    return x[index + (Ellipsis,)]          # (a 0-d view, not a copied number, for x[i] on 1-d)
 
 
 def getitem_grad(g, x, *index):

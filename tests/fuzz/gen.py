@@ -27,7 +27,8 @@ EXPR_WEIGHTS = {
 STMT_WEIGHTS = {
     "assign": 8, "newshape": 3, "reassign": 5, "aug": 4, "tuple": 2, "swap": 2.5, "if": 4,
     "for": 4, "while_counter": 1.5, "while_cond": 1.5, "for_append": 1, "for_tuple": 1,
-    "early_return": 1.2, "break": 1.0, "continue": 0.5, "lambda": 0.5,
+    "early_return": 1.2, "break": 1.0, "continue": 0.5, "lambda": 0.5, "setitem": 2.5,
+    "for_append_long": 0.6,
 }
 MAX_ELEMENTS = 30        # differentiated input elements (finite differences cost)
 MAX_VAR_SIZE = 36        # elements of any intermediate array
@@ -592,7 +593,8 @@ class Gen:
     def stmt(self, depth, lines, ind, top):
         W = dict(self.sw)
         if depth >= 2:
-            for k in ("if", "for", "while_counter", "while_cond", "for_append", "for_tuple"):
+            for k in ("if", "for", "while_counter", "while_cond", "for_append", "for_tuple",
+                      "for_append_long"):
                 W[k] = 0
         top_loop = self.loop_kinds[-1] if self.loop_kinds else None
         if top_loop not in ("for", "while"):
@@ -823,6 +825,53 @@ class Gen:
         self.counters.pop()
         self.put(lines, ind, "%s = np.stack(%s)" % (res, lst))
         self.define(res, (bound,) + s)
+
+    def st_for_append_long(self, depth, lines, ind):
+        """A list appended to in a loop too long to unroll: built while the code runs."""
+        s = self.want_shape()
+        bound = self.r.choice([33, 36, 40])
+        lst, res, c = self.fresh("acc"), self.fresh(), self.fresh("c")
+        self.feat("list_append_run_time")
+        self.put(lines, ind, "%s = []" % lst)
+        self.put(lines, ind, "for %s in range(%d):" % (c, bound))
+        self.put(lines, ind + 1, "%s.append(%s * %s(%s * %s))" % (
+            lst, self.paren(self.ex(s, 2)), self.np_("cos"), c, self.cnum(0.05, 0.3)))
+        how = self.r.randrange(3)
+        if how == 0:
+            self.put(lines, ind, "%s = %s(%s(%s), axis=0)" % (res, self.np_("mean"), self.np_("stack"), lst))
+        elif how == 1:
+            self.put(lines, ind, "%s = %s[-1] * 0.5 + %s[%d] / len(%s)" % (res, lst, lst, self.r.randrange(bound), lst))
+        else:
+            self.put(lines, ind, "%s = %s" % (res, self.ex(s, 0)))
+            k = self.fresh("e")
+            self.put(lines, ind, "for %s in %s:" % (k, lst))
+            self.put(lines, ind + 1, "%s = %s + %s * 0.05" % (res, res, k))
+        self.define(res, s)
+
+    def st_setitem(self, depth, lines, ind):
+        """``v[...] = e`` (or ``+=``, ``*=``) on an array variable: an item, a slice, a column."""
+        cands = [v for v in self.assignable() if v.shape != () and not v.py]
+        if not cands:
+            return self.st_assign(depth, lines, ind)
+        v = self.r.choice(cands)
+        s = v.shape
+        forms = ["item", "slice"] + (["elem", "col"] if len(s) == 2 else [])
+        form = self.r.choice(forms)
+        if form == "item":
+            index, part = self.index_int(s[0]), s[1:]
+        elif form == "slice":
+            start = self.r.randrange(s[0])
+            stop = self.r.randrange(start + 1, s[0] + 1)
+            index, part = "%d:%d" % (start, stop), (stop - start,) + s[1:]
+        elif form == "elem":
+            index, part = "%d, %d" % (self.r.randrange(s[0]), self.r.randrange(-s[1], s[1])), ()
+        else:
+            index, part = ":, %d" % self.r.randrange(s[1]), (s[0],)
+        rhs_shape = part if self.r.random() < 0.7 else ()
+        self.feat("setitem_" + form + ("_in_loop" if self.in_loop else ""))
+        op = self.r.choice(["=", "=", "+=", "*="])
+        rhs = self.ex(rhs_shape, self.r.choice([1, 2])) if op != "*=" else self.cnum(0.5, 1.5)
+        self.put(lines, ind, "%s[%s] %s %s" % (v.name, index, op, rhs))
 
     def st_for_tuple(self, depth, lines, ind):
         s = self.want_shape()
@@ -1115,6 +1164,7 @@ def _finish_source(g, src, body):
     parts += body
     text = "\n".join(parts) + "\n"
     text = desugar_unsafe_aug(text) if g.kind == "func" else text
+    text = copy_before_shared_setitem(text)
     compile(text, "<fuzz>", "exec")
     return text
 
@@ -1352,6 +1402,76 @@ def desugar_unsafe_aug(text):
                         new = ast.Assign(targets=[ast.Name(st.target.id, ast.Store())],
                                          value=ast.BinOp(ast.Name(st.target.id, ast.Load()), st.op, st.value))
                         stmts[i] = ast.copy_location(new, st)
+                        changed = True
+    if not changed:
+        return text
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def shared_setitem_roots(fn, entry):
+    """Names in ``fn`` whose array a caller or a Parameter also holds (a helper's parameters,
+    ``v = self.w``) or that share memory with another name (``v = x[0]``, ``x.reshape(...)``):
+    ``v[i] = e`` on them changes that other array too, which adjoint refuses
+    (tests/test_python_features.py covers the refusals)."""
+    params = {a.arg for a in fn.args.args}
+    shared = set() if entry else set(params)
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Assign):
+            continue
+        targets = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        roots = _alias_roots(node.value)
+        if isinstance(node.value, ast.Name):          # plain aliases: adjoint follows those
+            if roots & shared:
+                shared |= targets
+            continue
+        if roots:                                     # a view: both sides change together
+            shared |= roots | targets
+        if _may_view_self(node.value):
+            shared |= targets
+    return shared
+
+
+def _may_view_self(node):
+    """``self.w``, ``self.w[0]``, ``ops.stop_gradient(self.w)``: may be a Parameter itself."""
+    if isinstance(node, ast.Attribute):
+        return isinstance(node.value, ast.Name) and node.value.id == "self" or _may_view_self(node.value)
+    if isinstance(node, ast.Subscript):
+        return _may_view_self(node.value)
+    if isinstance(node, ast.IfExp):
+        return _may_view_self(node.body) or _may_view_self(node.orelse)
+    if isinstance(node, ast.Tuple):
+        return any(_may_view_self(e) for e in node.elts)
+    if isinstance(node, ast.Call):
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+        return name in _VIEW_FUNCS and any(_may_view_self(a) for a in node.args)
+    return False
+
+
+def copy_before_shared_setitem(text):
+    """Insert ``v = v.copy()`` before ``v[i] = e`` where v may be a caller's array or view an
+    input, so generated programs exercise item assignment rather than its refusals."""
+    tree = ast.parse(text)
+    changed = False
+    entries = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("f", "h")]
+    entries += [m for c in tree.body if isinstance(c, ast.ClassDef) and c.name in ("Net", "GradNet")
+                for m in c.body if isinstance(m, ast.FunctionDef) and m.name == "construct"]
+    for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+        shared = shared_setitem_roots(fn, fn in entries)
+        for node in ast.walk(fn):
+            for fld in ("body", "orelse"):
+                stmts = getattr(node, fld, None)
+                if not isinstance(stmts, list):
+                    continue
+                for i in range(len(stmts) - 1, -1, -1):
+                    st = stmts[i]
+                    targets = st.targets if isinstance(st, ast.Assign) else \
+                        [st.target] if isinstance(st, ast.AugAssign) else []
+                    roots = {t.value.id for t in targets
+                             if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
+                    for name in roots & shared:
+                        copy = ast.parse("%s = %s.copy()" % (name, name)).body[0]
+                        stmts.insert(i, ast.copy_location(copy, st))
                         changed = True
     if not changed:
         return text

@@ -22,7 +22,7 @@ import numpy as np
 import adjoint
 import adjoint.ops as ops
 from adjoint import ParameterTuple, Tensor
-from adjoint.errors import ArgumentError, GradRuntimeError, SourceError
+from adjoint.errors import ArgumentError, GradRuntimeError, RunTimeRefusal, SourceError
 
 from . import oracle
 from .gen import draw_inputs
@@ -307,6 +307,8 @@ def classify_exception(e):
     if isinstance(e, Timeout):
         return "crash", "timeout"
     inner = e.__cause__ or e.__context__
+    if isinstance(e, GradRuntimeError) and isinstance(inner, RunTimeRefusal):
+        return "refused", "RunTimeRefusal: %s" % normalize(inner)
     name = type(e).__name__
     msg = normalize(e)
     if isinstance(e, GradRuntimeError) and inner is not None:

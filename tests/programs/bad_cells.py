@@ -61,5 +61,5 @@ class StateChanges(nn.Cell):
 
     def construct(self, x):
         self.history.append(x)                 # line 63
-        x[0] = 1.0                             # line 64
+        self.calls = 1                         # line 64
         return x

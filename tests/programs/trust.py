@@ -368,3 +368,20 @@ def helper_changes_callers_array(x, y):
     z = x * 2.0
     z = z - _scale_in_place(z, z)
     return np.sum(z * y)
+
+
+def column_slice_in_loop(x):
+    # (found by the fuzzer: the slice's gradient, added in place, was emitted as `add_at(dx, g, :, 0:1)`)
+    s = 0.0
+    for t in range(40):
+        s = s + np.sum(np.tanh(x[:, 0:1]) * np.cos(t * 0.28))
+    return s
+
+
+def changed_while_iterating_a_tuple(x, y, z):
+    # (found by the fuzzer: `v[0:4] = w` changed x, which the loop reaches again as an item)
+    v, w = (x, z)
+    for u in (y, v, y):
+        v[0:4] = w
+        w = w - u
+    return np.sum(w * w)

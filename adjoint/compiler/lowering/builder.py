@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import ir
 from ..hooks import is_array_object, is_cell
+from ..prims import BROADCAST, REDUCE, SAME
 from ..sources import CALL, EPOCH, Guard, Source, guard_for, is_library_module
 
 
@@ -26,6 +27,9 @@ class Context:
         if self_obj is not None:
             self.sources[id(self_obj)] = (self_obj, Source(("self",)))
         self.depth = 0
+        # Value -> the values whose memory it may share (it is one, or a view of one): what
+        # ``y[i] = v`` checks, as it assigns into a copy. Absent: only its own.
+        self.memory = {}
 
     @contextlib.contextmanager
     def region(self):
@@ -46,9 +50,24 @@ class Context:
             self.ops = outer
 
     def emit(self, prim, args, loc, role="fwd", name=None, kwnames=()):
-        value = ir.Value(name, kind=ir.join_kinds(args) if prim.pure else None)
+        kind = prim.kind or (ir.join_kinds(args) if prim.pure else None)
+        value = ir.Value(name, kind=kind)
         self.ops.append(ir.Op(prim, args, value, loc, role, kwnames))
+        if _may_share(prim):
+            self.share([value], args)
         return value
+
+    def roots(self, value):
+        """The values whose memory ``value`` may share (itself included)."""
+        return self.memory.get(value, frozenset((value,)))
+
+    def share(self, values, sources):
+        """Each of ``values`` may be, or view, any of ``sources`` or of each other (the
+        results of an op, or of a loop or branch, which may pass any value through)."""
+        roots = frozenset(values).union(*(self.roots(v) for v in sources if isinstance(v, ir.Value)))
+        if len(roots) > 1:
+            for value in values:
+                self.memory[value] = roots
 
     def input_for(self, obj, hint, source=None, tier=EPOCH):
         hit = self.inputs.get(id(obj))
@@ -96,3 +115,14 @@ class Context:
             return items
         tier = EPOCH if is_cell(container) else CALL
         return [self.read(item, source.item(k), tier, "item") for k, item in enumerate(items)]
+
+
+# Results that are new arrays whatever the operands (arithmetic, math, reductions); any other
+# op's result may be an operand itself or a view of one (x[0], x.T, reshape, stop_gradient...).
+_IDENTITY_LIKE = ("identity", "stop_gradient", "astype", "cast_like", "pos", "positive", "flip")
+
+
+def _may_share(prim):
+    if prim.shape in (BROADCAST, REDUCE):
+        return False
+    return not (prim.shape == SAME and prim.name not in _IDENTITY_LIKE)

@@ -15,7 +15,7 @@ from ..frontend import parse_function
 from ..hooks import is_cell, is_gradient_function, is_gradient_maker
 from ..prims import Prim, is_literal, lookup
 from ..trees import flatten
-from .expressions import BINOPS, CMPOPS, UNARYOPS, BoundMethod
+from .expressions import BINOPS, CMPOPS, UNARYOPS, BoundMethod, Spread
 from .python_calls import SPECIAL_CALLS, LocalFunction
 
 PURE_BUILTINS = {len, range, min, max, abs, int, float, bool, tuple, list, dict, enumerate, zip,
@@ -134,6 +134,13 @@ def run_now(L, func, args, kwargs, node):
 
 
 def call_prim(L, prim, args, kwargs, node):
+    spread = [a for a in args if isinstance(a, Spread)]
+    if spread:                      # np.stack(outs) / np.concatenate(outs) of a run-time list
+        together = {P.stack: P.stack_list, P.concat: P.concat_list}.get(prim)
+        if together is None or len(args) != 1:
+            raise L.error(node, "`%s` cannot take the items of a list built while the code runs"
+                          % prim.name, hint="np.stack or np.concatenate it first")
+        return call_prim(L, together, [spread[0].value], kwargs, node)
     try:
         bound = prim.bind(args, kwargs)
     except TypeError as exc:

@@ -27,6 +27,10 @@ from ..trees import flatten
 g = gastutil.nodes
 
 MAX_UNROLL = 100000
+# A constant range loop that appends to a Python list is unrolled up to this many iterations
+# (then np.stack sees the items); longer, or of a length known only at run time, it stays a
+# loop and the list is built as it runs.
+MAX_UNROLLED_APPENDS = 32
 
 
 class SymbolicRange:
@@ -45,13 +49,18 @@ class Fallback(Exception):
 
 
 def assigned_names(stmts):
-    """Names the statements assign, in order of first assignment (nested defs excluded)."""
+    """Names the statements assign or change in place (``y[i] = v``, ``outs.append(v)``), in
+    order of first assignment (nested defs excluded)."""
     out = []
 
     def add(target):
         for node in g.walk(target):
             if isinstance(node, g.Name) and isinstance(node.ctx, g.Store) and node.id not in out:
                 out.append(node.id)
+            elif isinstance(node, g.Subscript):
+                root = _root_name(node)
+                if root is not None and root not in out:
+                    out.append(root)
 
     def visit(node):
         if isinstance(node, (g.FunctionDef, g.Lambda, g.ClassDef)):
@@ -65,12 +74,81 @@ def assigned_names(stmts):
             add(node.target)
         elif isinstance(node, g.For):
             add(node.target)
+        elif _is_append(node) and node.value.func.value.id not in out:
+            out.append(node.value.func.value.id)
         for child in g.iter_child_nodes(node):
             visit(child)
 
     for s in stmts:
         visit(s)
     return out
+
+
+def _root_name(target):
+    """``y`` for the target ``y[i][j]``; None when it is not a name's item."""
+    while isinstance(target, g.Subscript):
+        target = target.value
+    return target.id if isinstance(target, g.Name) else None
+
+
+def _is_append(node):
+    """``n.append(...)`` as a statement."""
+    return (isinstance(node, g.Expr) and isinstance(node.value, g.Call)
+            and isinstance(node.value.func, g.Attribute) and node.value.func.attr == "append"
+            and isinstance(node.value.func.value, g.Name))
+
+
+def changed_in_place(stmts):
+    """Names whose value the statements change in place: ``y[i] = v``, ``y[i] += v`` and
+    ``n.append(v)`` (nested defs excluded)."""
+    found = []
+    for s in stmts:
+        for node in g.walk(s):
+            if isinstance(node, (g.Assign, g.AugAssign)):
+                targets = node.targets if isinstance(node, g.Assign) else [node.target]
+                names = [_root_name(t) for t in targets if isinstance(t, g.Subscript)]
+            elif _is_append(node):
+                names = [node.value.func.value.id]
+            else:
+                names = []
+            found.extend(n for n in names if n is not None and n not in found)
+    return found
+
+
+def appended_lists(stmts):
+    """Names ``n`` of the ``n.append(...)`` statements in a loop body (nested defs excluded)."""
+    found = []
+    for s in stmts:
+        for node in g.walk(s):
+            if _is_append(node) and node.value.func.value.id not in found:
+                found.append(node.value.func.value.id)
+    return found
+
+
+def _aliases(L, names):
+    """The other names here for the values ``names`` hold: a change in place to one (``y[i] =
+    v``) is seen through all, so a loop must carry them too."""
+    values = [L.env[n] for n in names
+              if isinstance(L.env.get(n), ir.Value) or is_array_object(L.env.get(n))]
+    return [k for k, v in L.env.items()
+            if k not in names and not k.startswith("$") and any(v is x for x in values)]
+
+
+def _shared(L, name):
+    """Whether the Python list ``name`` holds is also reachable another way (another name, a
+    list or tuple holding it, a caller): appending to a copy built at run time would then
+    leave those behind."""
+    lst = L.env[name]
+    lowerer = L
+    while lowerer is not None:
+        for key, v in lowerer.env.items():
+            if lowerer is L and key == name:
+                continue
+            if v is lst or (isinstance(v, (list, tuple, dict)) and any(
+                    item is lst for item in (v.values() if isinstance(v, dict) else v))):
+                return True
+        lowerer = lowerer.caller
+    return False
 
 
 def jumps(stmts):
@@ -109,9 +187,10 @@ class Frame:
     """A loop whose body jumps: the names its iterations carry, and the keys of its flags in
     the environment (``done`` after a break or return, ``ret`` and the value after a return)."""
 
-    def __init__(self, names, breaks, returns, loop_op=False):
+    def __init__(self, names, breaks, returns, loop_op=False, has_break=True):
         n = next(_frame_ids)
         self.loop_op = loop_op
+        self.has_break = has_break           # (without one, `done` means it returned)
         self.names = list(names)
         self.done = "$done%d" % n if breaks or returns else None
         self.ret = "$ret%d" % n if returns else None
@@ -188,6 +267,9 @@ def branch(L, node, test, lower_then, lower_else, names):
         merge(L, node, test, branches, L.frame.state())
         L.jump = "end"               # this iteration's rest was lowered in the branches
         return
+    # (names changed through another name, ``z = y; y[0] = v``, differ between branches too)
+    names = list(names) + [k for k in L.env if k not in names and not k.startswith("$")
+                           and any(sub.env.get(k, L.env[k]) is not L.env[k] for _, sub in branches)]
     merge(L, node, test, branches, names)
 
 
@@ -198,6 +280,11 @@ def merge(L, node, test, branches, names):
     frame = L.frame
     pairs = []
     for lst, items_a, items_b in _changed_lists(a, b):
+        # (after a `return` in a loop nothing reads the list again: the other path's stands)
+        if a.leaving and not b.leaving:
+            items_a = _dead_like(items_a, items_b)
+        elif b.leaving and not a.leaving:
+            items_b = _dead_like(items_b, items_a)
         if len(items_a) != len(items_b):
             raise L.error(node, "a Python list gets %d items in one branch of this `if` on a "
                           "Tensor and %d in the other" % (len(items_a), len(items_b)),
@@ -284,6 +371,7 @@ def emit_if(L, node, test, then_ops, else_ops, triples):
                for (name, _, _), x, y in zip(triples, then_b.yields, else_b.yields)]
     L.ctx.ops.append(ir.Op(IF, [test], None, L.loc(node), L.role,
                            blocks=[then_b, else_b], results=results))
+    L.ctx.share(results, then_b.yields + else_b.yields)
     return results
 
 
@@ -306,6 +394,7 @@ def do_return(L, node, value):
     L.env[frame.done] = L.env[frame.ret] = True
     L.env[frame.retval] = value
     L.jump = "return"
+    L.leaving = True
 
 
 def _open_frame(L, node, names, loop_op=False):
@@ -313,7 +402,7 @@ def _open_frame(L, node, names, loop_op=False):
     own, ret = jumps(node.body)
     if not (own or ret):
         return None
-    return Frame(names, own, ret, loop_op)
+    return Frame(names, own, ret, loop_op, has_break=breaks(node.body))
 
 
 def _close_frame(L, node, frame, done, ret, retval):
@@ -334,8 +423,8 @@ def _skip_when_done(L, node, frame, lower):
         lower(L)
         L.jump = None
         return
-    L.branch(node, done, lambda sub: None, lambda sub: (lower(sub), setattr(sub, "jump", None)),
-             frame.state())
+    L.branch(node, done, lambda sub: setattr(sub, "leaving", not frame.has_break),
+             lambda sub: (lower(sub), setattr(sub, "jump", None)), frame.state())
 
 
 def for_(L, node):
@@ -343,9 +432,12 @@ def for_(L, node):
         raise L.error(node, "`for ... else` is not supported", hint="use a flag variable")
     iterable = L.expr(node.iter)
     rows = None
-    if isinstance(iterable, ir.Value):      # for row in x: over its first axis
+    if isinstance(iterable, ir.Value):      # for row in x: over its first axis (or a run-time list)
         rows = iterable
-        length = L.call_prim(P.getitem, [L.call_prim(P.shape, [rows], {}, node), 0], {}, node)
+        if rows.kind == "list":
+            length = L.call_prim(P.list_len, [rows], {}, node)
+        else:
+            length = L.call_prim(P.getitem, [L.call_prim(P.shape, [rows], {}, node), 0], {}, node)
         iterable = SymbolicRange(0, length, 1)
     if isinstance(iterable, (range, SymbolicRange)) and (isinstance(node.target, g.Name) or rows is not None):
         fallback = None
@@ -395,7 +487,17 @@ def unroll(L, node, iterable):
         if len(items) > MAX_UNROLL:
             raise L.error(node, "loop runs more than %d times while compiling" % MAX_UNROLL)
     items = L.ctx.read_items(iterable, items)
-    _unrolled(L, node, iter(items), lambda item: L.assign(node.target, item))
+    if not any(isinstance(item, (ir.Value, list, tuple)) for item in items):
+        _unrolled(L, node, iter(items), lambda item: L.assign(node.target, item))
+        return
+    # The items wait where an in-place change to one (``v[0] = e`` while iterating over
+    # ``(y, v)``) updates them, as Python's iterator would see it.
+    key = "$items%d" % next(_frame_ids)
+    L.env[key] = list(items)
+    try:
+        _unrolled(L, node, iter(range(len(items))), lambda k: L.assign(node.target, L.env[key][k]))
+    finally:
+        L.env.pop(key, None)
 
 
 def unroll_while(L, node, test):
@@ -446,13 +548,23 @@ def loop_op(L, node, rng, rows=None):
     targets = assigned_names([g.Assign(targets=[node.target], value=node.iter, type_comment=None)])
     names = [n for n in assigned_names(node.body) if n not in targets]
     carried = [n for n in names if n in L.env]
+    changed = changed_in_place(node.body)
+    carried += [n for n in _aliases(L, changed) if n not in carried]
+    if rows is not None:
+        for n in changed:
+            if isinstance(L.env.get(n), ir.Value) and L.ctx.roots(L.env[n]) & L.ctx.roots(rows):
+                raise L.error(node, "this loop changes `%s` in place while it goes through "
+                              "its items" % n, hint="loop over a copy, or over range(len(...))")
+    if isinstance(rng, SymbolicRange) or len(rng) > MAX_UNROLLED_APPENDS:
+        _build_lists_at_run_time(L, node, carried, targets)
     frame = _open_frame(L, node, carried, loop_op=True)
     inits, args, sub = _loop_start(L, node, carried, frame)
     index = ir.Value(node.target.id if rows is None else None)
 
     def iteration(s):
         if rows is not None:
-            s.assign(node.target, s.call_prim(P.getitem, [rows, index], {}, node))
+            item = P.list_getitem if rows.kind == "list" else P.getitem
+            s.assign(node.target, s.call_prim(item, [rows, index], {}, node))
         s.body(node.body)
     if rows is None:
         sub.env[node.target.id] = index
@@ -464,6 +576,17 @@ def loop_op(L, node, rng, rows=None):
     for n in names:
         if n not in carried:
             L.loop_locals[n] = L.loc(node)
+
+
+def _build_lists_at_run_time(L, node, carried, targets=()):
+    """The Python lists the loop body appends to become lists built at run time (make_list),
+    carried by the loop; not when the list is also reachable another way."""
+    for n in appended_lists(node.body):
+        if isinstance(L.env.get(n), list) and n not in targets and not _shared(L, n):
+            L.env[n] = L.call_prim(P.make_list, list(L.env[n]), {}, node)
+            L.env[n].name = n
+            if n not in carried:
+                carried.append(n)
 
 
 def _loop_start(L, node, carried, frame):
@@ -479,13 +602,23 @@ def _loop_start(L, node, carried, frame):
     args = [ir.Value(n, kind=getattr(i, "kind", None)) for n, i in zip(carried, inits)]
     env = dict(L.env)
     env.update(zip(carried, args))
+    shared = {}
+    changed = changed_in_place(node.body)
+    for n in carried:       # two names for one array the body changes in place stay one in it
+        first = next(m for m in carried if L.env[m] is L.env[n])
+        if first != n and (isinstance(L.env[n], ir.Value) or is_array_object(L.env[n])) \
+                and any(L.env.get(m) is L.env[n] for m in changed):
+            env[n] = env[first]
+            shared[n] = first
     for key in (frame.done, frame.ret) if frame is not None else ():
         if key is not None:
             inits.append(ir.Const(False))
             args.append(ir.Value(_flag_name(key)))
             env[key] = args[-1]
+    L.ctx.share(args, inits)        # (what one iteration leaves may view what another made)
     sub = L.child(env)
     sub.frame, sub.cont = frame, None
+    sub.shared_names = shared
     return inits, args, sub
 
 
@@ -499,7 +632,15 @@ def _loop_body(L, node, sub, carried, frame, lower):
             changed = _restore_lists(snapshot)
     if changed:
         raise Fallback("a Python list changes in the loop")
+    for key, value in sub.env.items():          # (a safety net: every change is carried)
+        if key in L.env and key not in carried and not key.startswith("$") \
+                and value is not L.env[key] and isinstance(L.env[key], ir.Value):
+            raise Fallback("`%s` changes in the loop without being assigned" % key)
     yields = [_yield(L, node, sub, n) for n in carried]
+    for n, first in sub.shared_names.items():
+        if yields[carried.index(n)] is not yields[carried.index(first)]:
+            raise Fallback("`%s` and `%s` are one array when the loop starts but not when an "
+                           "iteration ends" % (n, first))
     if frame is None:
         return ops, yields
     for key in (frame.done, frame.ret):
@@ -542,6 +683,7 @@ def _loop_end(L, node, prim, args, blocks, carried, frame, arg_blocks, only_by_r
         arg.kind = r.kind = kind            # (what the loop carries keeps one kind, or none)
     L.ctx.ops.append(ir.Op(prim, args, None, L.loc(node), L.role, blocks=blocks,
                            results=results))
+    L.ctx.share(results, list(args) + list(body.args) + list(body.yields))
     for n, r in zip(carried, results):
         L.env[n] = r
     if frame is None:
@@ -587,6 +729,8 @@ def while_(L, node):
 def while_op(L, node, forever=False):
     """A while op; ``forever``: its condition is always true (it ends by break or return)."""
     carried = [n for n in assigned_names(node.body) if n in L.env]
+    carried += [n for n in _aliases(L, changed_in_place(node.body)) if n not in carried]
+    _build_lists_at_run_time(L, node, carried)
     frame = _open_frame(L, node, carried, loop_op=True)
     inits, args, sub = _loop_start(L, node, carried, frame)
     with L.ctx.region() as cond_ops:
@@ -657,6 +801,19 @@ def _changed_lists(a, b):
     for key in list(a.lists) + [k for k in b.lists if k not in a.lists]:
         lst = (a.lists.get(key) or b.lists.get(key))[0]
         out.append((lst, a.lists.get(key, (lst, list(lst)))[1], b.lists.get(key, (lst, list(lst)))[1]))
+    return out
+
+
+def _dead_like(dead, live):
+    """Items for a path whose list is never read again, shaped like ``live``'s: the items it
+    shares, zeros for the rest (the branches must yield something)."""
+    out = []
+    for k, item in enumerate(live):
+        if k < len(dead) and dead[k] is item:
+            out.append(item)
+        else:
+            leaves, tree = flatten(item)
+            out.append(tree.unflatten([0.0] * len(leaves)))
     return out
 
 

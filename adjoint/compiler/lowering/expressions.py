@@ -114,7 +114,16 @@ def elements(L, elts):
     return out
 
 
+class Spread:
+    """``*lst`` of a list built at run time: its items are not known now (np.stack takes it)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def iterate(L, value, node):
+    if isinstance(value, ir.Value) and value.kind == "list":
+        return [Spread(value)]
     if isinstance(value, ir.Value):
         raise L.error(node, "cannot unpack a Tensor with `*`", hint="index it instead")
     return list(value)
@@ -134,6 +143,8 @@ def slice_expr(L, node):
 def subscript(L, node):
     base = L.expr(node.value)
     index = L.expr(node.slice)
+    if isinstance(base, ir.Value) and base.kind == "list":
+        return L.call_prim(P.list_getitem, [base, index], {}, node)
     if isinstance(base, ir.Value):
         parts = list(index) if isinstance(index, tuple) else [index]
         return L.call_prim(P.getitem, [base] + parts, {}, node)

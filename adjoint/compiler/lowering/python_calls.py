@@ -68,6 +68,8 @@ def _special_print(lowerer, args, kwargs, node):
 
 def _special_len(lowerer, args, kwargs, node):
     (value,) = args
+    if isinstance(value, ir.Value) and value.kind == "list":
+        return lowerer.call_prim(P.list_len, [value], {}, node)
     if isinstance(value, ir.Value):
         shape = lowerer.call_prim(P.shape, [value], {}, node)
         return lowerer.call_prim(P.getitem, [shape, 0], {}, node)

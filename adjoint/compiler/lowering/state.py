@@ -60,6 +60,8 @@ class Lowerer:
         self.returned, self.result = False, None
         self.loop_locals = {}       # names assigned only inside a loop op -> the loop's Loc
         self.lists = {}             # (in a branch) id -> (list, its items) for lists it changed
+        self.shared_names = {}      # (in a loop body) name -> the carried name it is one array with
+        self.leaving = False        # (in a branch) it returned inside a loop: its lists are dead
 
     def run(self):
         return self.run_body(self.src.node.body)

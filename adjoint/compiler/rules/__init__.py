@@ -11,6 +11,7 @@ from .layout import *           # noqa: F401,F403
 from .indexing import *         # noqa: F401,F403
 from .nn import *               # noqa: F401,F403
 from .structural import *       # noqa: F401,F403
+from .lists import *            # noqa: F401,F403
 from .conv import *             # noqa: F401,F403
 from .training import *         # noqa: F401,F403
 from .reductions import sum     # noqa: F401  (star-import skips nothing, but be explicit)

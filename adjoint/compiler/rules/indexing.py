@@ -5,20 +5,28 @@ import numpy as np
 from .. import runtime as rt
 from .. import runtime_ops as ro
 from ..prims import Prim, alias, like, nondiff
-from ..runtime import getitem_grad
+from ..runtime import getitem_grad, unbroadcast
 
 getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",))
 getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",), shape=like(1), shape_only=(1,))
 take_along_axis = Prim("take_along_axis", ro.take_along_axis, "x, indices, axis", diff=("x",), linear=True)
 take_along_axis_grad_p = Prim("take_along_axis_grad", ro.take_along_axis_grad, "g, x, indices, axis", diff=("g",),
                               shape=like(1), shape_only=(1,), linear=True)
+setitem = Prim("setitem", rt.setitem, "x, v, *index", diff=("x", "v"), shape=like(0))
+check_unshared = Prim("check_unshared", rt.check_unshared, "x, names, index, *others", pure=False)
 argsort = Prim("argsort", np.argsort, "x, axis=-1, kind=None", emit="np.argsort")
-nondiff(argsort)
+nondiff(argsort, check_unshared)
 
 
 @getitem.vjp
 def _(x, *index, out, dout):
     return getitem_grad(dout, x, *index)
+
+
+@setitem.vjp
+def _(x, v, *index, out, dout):
+    # (the slot's old value is overwritten: no gradient to x there)
+    return rt.setitem(dout, 0.0, *index), unbroadcast(rt.getitem(dout, *index), v)
 
 
 @getitem_grad_p.vjp
