@@ -49,7 +49,11 @@ for _name, _fn, _argsets in [
         ("gather_in_loop", P.gather_in_loop, [(np.array([0.3, -0.7, 1.1, 0.4]),)]),
         ("column_slice_in_loop", P.column_slice_in_loop, [(np.linspace(-0.5, 0.5, 6).reshape(3, 2),)]),
         ("changed_while_iterating_a_tuple", P.changed_while_iterating_a_tuple,
-         [(np.array([[0.5, -0.5, -0.5, 1.0]]), np.array([0.0, -1.0, -1.0, 1.0]), np.array([0.3]))])]:
+         [(np.array([[0.5, -0.5, -0.5, 1.0]]), np.array([0.0, -1.0, -1.0, 1.0]), np.array([0.3]))]),
+        ("alias_made_inside_a_while", P.alias_made_inside_a_while,
+         [(np.linspace(-0.5, 0.5, 6).reshape(3, 2), np.array([0.7, 0.2]))]),
+        ("two_names_changed_in_a_branch_in_a_while", P.two_names_changed_in_a_branch_in_a_while,
+         [(np.array([0.3, -0.6, 0.9]),), (np.array([0.1, 0.2, 0.1]),)])]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 

@@ -385,3 +385,30 @@ def changed_while_iterating_a_tuple(x, y, z):
         v[0:4] = w
         w = w - u
     return np.sum(w * w)
+
+
+def alias_made_inside_a_while(x, w):
+    # (found by the fuzzer: `v = y` inside the loop, then `v[:, 0] = ...` changes y, which the
+    # loop did not carry)
+    y = x * 1.0
+    t = np.sum(w * w)
+    while t < 3.0:
+        v = y
+        v[:, 0] = v[:, 1] * w[0]
+        t = t * 1.5 + 0.4
+    return np.sum(y * y)
+
+
+def two_names_changed_in_a_branch_in_a_while(y):
+    # (found by the fuzzer: after the if, the two names held two results, no longer one array)
+    a = np.stack([np.tanh(y), y * y])
+    b = a
+    t = np.sum(y * y) * 0.1
+    while t < 1.2:
+        if a[1].max() > 0.45:
+            t = t + 0.1
+        else:
+            b[-1] *= 0.92
+        b[1:2] += a[0:1]
+        t = t * 1.5 + 0.33
+    return np.sum(a * np.sin(b))

@@ -48,6 +48,34 @@ class Fallback(Exception):
     """A loop body needs Python state a loop op cannot carry: unroll it instead."""
 
 
+class _Uncarried(Fallback):
+    """The body changed, in place through another name, variables the loop did not carry
+    (``v = x; v[0] = e``): lower it again carrying them."""
+
+    def __init__(self, names):
+        super().__init__("`%s` changes in the loop without being assigned" % names[0])
+        self.names = names
+
+
+def _carrying_more(L, lower):
+    """``lower(extra)`` a loop op, again with more carried names while the body changes
+    uncarried ones in place (each try starts from the same state)."""
+    extra = []
+    while True:
+        state = _save_state(L)
+        try:
+            with L.ctx.region() as ops:
+                lower(list(extra))
+            L.ctx.ops.extend(ops)
+            return
+        except _Uncarried as why:
+            _restore_state(L, state)
+            new = [n for n in why.names if n not in extra]
+            if not new:
+                raise
+            extra += new
+
+
 def assigned_names(stmts):
     """Names the statements assign or change in place (``y[i] = v``, ``outs.append(v)``), in
     order of first assignment (nested defs excluded)."""
@@ -311,7 +339,13 @@ def merge(L, node, test, branches, names):
         pairs.append((name, flat_a, flat_b, tree))
     flat = [(name if isinstance(name, str) and not name.startswith("$") else None, x, y)
             for name, fa, fb, _ in pairs for x, y in zip(fa, fb)]
-    results = L.emit_if(node, test, then_ops, else_ops, flat)
+    # (two names for one array on both paths, ``z = y; y[0] = e``, stay one array after)
+    first = {}
+    for k, (_, x, y) in enumerate(flat):
+        first.setdefault((id(x), id(y)), k)
+    unique = sorted(set(first.values()))
+    emitted = dict(zip(unique, L.emit_if(node, test, then_ops, else_ops, [flat[k] for k in unique])))
+    results = [emitted[first[(id(x), id(y))]] for _, x, y in flat]
     i = 0
     for name, fa, fb, tree in pairs:
         value = tree.unflatten(results[i:i + len(fa)])
@@ -444,7 +478,7 @@ def for_(L, node):
         state = _save_state(L)
         try:
             with L.ctx.region() as ops:
-                loop_op(L, node, iterable, rows)
+                _carrying_more(L, lambda extra: loop_op(L, node, iterable, rows, extra))
             L.ctx.ops.extend(ops)
             return
         except Fallback as why:
@@ -542,14 +576,14 @@ def _unrolled(L, node, items, start):
         _close_frame(L, node, frame, done, ret, retval)
 
 
-def loop_op(L, node, rng, rows=None):
+def loop_op(L, node, rng, rows=None, extra=()):
     """A ``for`` op over ``rng`` (or, with ``rows``, over the first axis of that array);
     raises Fallback when the body needs unrolling."""
     targets = assigned_names([g.Assign(targets=[node.target], value=node.iter, type_comment=None)])
     names = [n for n in assigned_names(node.body) if n not in targets]
     carried = [n for n in names if n in L.env]
     changed = changed_in_place(node.body)
-    carried += [n for n in _aliases(L, changed) if n not in carried]
+    carried += [n for n in list(_aliases(L, changed)) + list(extra) if n not in carried]
     if rows is not None:
         for n in changed:
             if isinstance(L.env.get(n), ir.Value) and L.ctx.roots(L.env[n]) & L.ctx.roots(rows):
@@ -632,10 +666,11 @@ def _loop_body(L, node, sub, carried, frame, lower):
             changed = _restore_lists(snapshot)
     if changed:
         raise Fallback("a Python list changes in the loop")
-    for key, value in sub.env.items():          # (a safety net: every change is carried)
-        if key in L.env and key not in carried and not key.startswith("$") \
-                and value is not L.env[key] and isinstance(L.env[key], ir.Value):
-            raise Fallback("`%s` changes in the loop without being assigned" % key)
+    uncarried = [key for key, value in sub.env.items()
+                 if key in L.env and key not in carried and not key.startswith("$")
+                 and value is not L.env[key] and isinstance(L.env[key], ir.Value)]
+    if uncarried:
+        raise _Uncarried(uncarried)
     yields = [_yield(L, node, sub, n) for n in carried]
     for n, first in sub.shared_names.items():
         if yields[carried.index(n)] is not yields[carried.index(first)]:
@@ -715,21 +750,23 @@ def while_(L, node):
             # it is a while op after all (its Python counters carried as values).
             _restore_state(L, state)
         try:
-            return while_op(L, node, forever=isinstance(node.test, g.Constant) and node.test.value is True)
+            forever = isinstance(node.test, g.Constant) and node.test.value is True
+            return _carrying_more(L, lambda extra: while_op(L, node, forever, extra))
         except Fallback as why:
             raise L.error(node, "this `while` needs Python state a loop can't carry (%s)" % why,
                           hint="carry only Tensors and numbers through the loop") from None
     try:
-        return while_op(L, node)
+        return _carrying_more(L, lambda extra: while_op(L, node, extra=extra))
     except Fallback as why:
         raise L.error(node, "this `while` on a Tensor needs Python state a loop can't carry (%s)"
                       % why, hint="carry only Tensors and numbers through the loop") from None
 
 
-def while_op(L, node, forever=False):
+def while_op(L, node, forever=False, extra=()):
     """A while op; ``forever``: its condition is always true (it ends by break or return)."""
     carried = [n for n in assigned_names(node.body) if n in L.env]
-    carried += [n for n in _aliases(L, changed_in_place(node.body)) if n not in carried]
+    carried += [n for n in list(_aliases(L, changed_in_place(node.body))) + list(extra)
+                if n not in carried]
     _build_lists_at_run_time(L, node, carried)
     frame = _open_frame(L, node, carried, loop_op=True)
     inits, args, sub = _loop_start(L, node, carried, frame)
