@@ -26,6 +26,10 @@ CASES = [
     ("append_sometimes", P.append_sometimes, (XS,)),
     ("append_until", P.append_until, (np.abs(V) * 0.3,)),
     ("read_back", P.read_back, (XS * 0.5,)),
+    ("recursion_deep", P.halve_until_small, (np.array([3.0, 4.0]),)),
+    ("recursion_none", P.halve_until_small, (np.array([0.3, 0.4]),)),
+    ("recursion_in_if", P.damped, (np.array([0.9, -1.4]), np.array([1.5, 0.8]))),
+    ("recursion_known_depth", P.counted, (np.array([0.3, 0.4]),)),
 ]
 
 
@@ -86,3 +90,16 @@ def test_changing_the_array_a_loop_goes_through_is_refused():
     with pytest.raises(adjoint.SourceError, match="changes `y` in place while it goes through") as info:
         adjoint.grad(P.change_rows_while_looping)(X)
     assert info.value.loc.line > 0 and "features.py" in str(info.value)
+
+
+def test_data_dependent_tail_recursion_is_a_loop_in_the_source():
+    source = adjoint.grad(P.halve_until_small).compiled(np.array([3.0, 4.0])).source
+    assert "while np.logical_not(done):" in source and "x_1 = x_1 * 0.5" in source
+
+
+def test_recursion_that_is_not_a_tail_call_is_refused_at_the_call():
+    with pytest.raises(adjoint.SourceError, match="nested_sum calls itself more than") as info:
+        adjoint.grad(P.uses_nested_sum)(np.array([3.0, 4.0]))
+    loc = info.value.loc
+    assert loc.text.strip().startswith("return x + nested_sum(x * 0.5)")
+    assert loc.col == loc.text.index("nested_sum(x * 0.5)")      # the call of itself

@@ -144,3 +144,39 @@ def change_rows_while_looping(x):
         y[1] = row * 2.0                     # Python's loop would see the new row: refused
         s = s + np.sum(row)
     return s
+
+
+# -- recursion -------------------------------------------------------------------------------
+def shrink(x):
+    return shrink(x * 0.5) if x.sum() > 1 else x       # depth decided by the data: a loop
+
+
+def halve_until_small(x):
+    return np.sum(shrink(x) ** 2)
+
+
+def damp(x, w):
+    if np.max(np.abs(x)) < 0.1:
+        return x
+    y = np.tanh(x * w)
+    return damp(y * 0.5, w)                             # tail calls in an if statement
+
+
+def damped(x, w):
+    return np.sum(damp(x, w) * x)
+
+
+def countdown(x, n):
+    return x if n == 0 else countdown(np.sin(x) + x, n - 1)    # depth known while compiling
+
+
+def counted(x):
+    return np.sum(countdown(x, 3))
+
+
+def nested_sum(x):
+    return x + nested_sum(x * 0.5) if x.sum() > 1 else x      # not a tail call: refused
+
+
+def uses_nested_sum(x):
+    return np.sum(nested_sum(x))

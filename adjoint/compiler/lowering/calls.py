@@ -180,20 +180,40 @@ def inline(L, fn, args, kwargs, node, loc_override=None, role=None):
         raise SourceError("bad call of %s: %s" % (src.qualname, exc), where) from None
     bound.apply_defaults()
     if L.ctx.depth >= MAX_DEPTH:
-        raise SourceError("calls nest more than %d deep (is %s recursive?)" % (MAX_DEPTH, src.qualname),
-                          where, hint="adjoint inlines calls; recursion is not supported")
+        raise _too_deep(L, where)
     if loc_override is None and _is_library(fn):
         loc_override = L.loc_override or where
     elif loc_override is None:
         loc_override = L.loc_override
     inner = type(L)(L.ctx, src, fn, dict(bound.arguments), loc_override, role or L.role)
-    inner.caller = L
+    inner.caller, inner.call_loc = L, where
     L.ctx.depth += 1
     try:
         return inner.run()
     finally:
         L.ctx.depth -= 1
 
+
+
+def _too_deep(L, where):
+    """The error for calls nested MAX_DEPTH deep: name the function that keeps calling itself."""
+    counts, lowerer = {}, L
+    while lowerer is not None:
+        counts[lowerer.src] = counts.get(lowerer.src, 0) + 1
+        lowerer = lowerer.caller
+    src = max(counts, key=counts.get)
+    lowerer = L
+    while lowerer.src is not src:
+        lowerer = lowerer.caller
+    where = lowerer.call_loc or where           # (the call of itself, not the deepest call)
+    if counts[src] < 2:
+        return SourceError("calls nest more than %d deep" % MAX_DEPTH, where,
+                           hint="adjoint inlines calls: flatten the chain of helpers")
+    return SourceError("%s calls itself more than %d deep: to a depth decided by the data?"
+                       % (src.qualname, counts[src]), where,
+                       hint="adjoint compiles recursion whose depth depends on a Tensor only when "
+                            "every call is a tail call (`return %s(...)`); write it as a while loop"
+                            % src.node.name)
 
 
 _NOFOLD = object()

@@ -56,6 +56,7 @@ class Lowerer:
         self.closure = closure_vars(self.fn)
         self.loc_override, self.role = loc_override, role
         self.caller = None          # the lowerer whose call this body is inlined for
+        self.call_loc = None        # where that call is
         self.node_loc = None
         self.returned, self.result = False, None
         self.loop_locals = {}       # names assigned only inside a loop op -> the loop's Loc
