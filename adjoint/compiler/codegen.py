@@ -2,8 +2,8 @@
 
 Each op becomes one assignment (temporaries used once inside the same source line are folded
 into the expression that uses them); each group of ops is preceded by a comment naming the
-user's line. The source is built as gast nodes, printed with astor, compiled under a real
-file name and registered with ``linecache`` so tracebacks and debuggers show it.
+user's line. The source is built as gast nodes, printed with ast.unparse, compiled under a
+file name of its own and registered with ``linecache`` so tracebacks and debuggers show it.
 """
 import hashlib
 import linecache
@@ -53,6 +53,7 @@ class _Emitter:
         self.checks = checks
         self.imports = set()
         self.extra = {}          # names bound in the module for non-literal constants
+        self._read_index = {}    # id(op list) -> (it, op positions, last statement reading each name)
 
     # -- expressions ------------------------------------------------------------------------
     def arg(self, a, in_subscript=False):
@@ -296,13 +297,28 @@ class _Emitter:
         if not values or op is self.no_free_after:
             return
         keep = {self.name_of(v) for v in ir.leaves(self.returns) if isinstance(v, ir.Value)}
-        still = set()           # a name another value still needs (loop variables share names)
-        for later in ops[ops.index(op) + 1:]:
-            if later.result not in self.inline:
-                still.update(self.name_of(v) for v in self.plan.all_reads(later) if v in self.names)
-        names = sorted({self.name_of(v) for v in values} - keep - still)
+        # (a name a later statement still reads stays: loop variables share names)
+        position, last_read = self._last_reads(ops)
+        here = position[op]
+        names = sorted(n for n in {self.name_of(v) for v in values} - keep
+                       if last_read.get(n, -1) <= here)
         if names:
             self.line(depth, "del " + ", ".join(names))
+
+    def _last_reads(self, ops):
+        """({op: its index}, {name: the index of the last statement of ``ops`` reading it}),
+        computed once per op list."""
+        hit = self._read_index.get(id(ops))
+        if hit is None or hit[0] is not ops:
+            position, last_read = {}, {}
+            for i, later in enumerate(ops):
+                position[later] = i
+                if later.result not in self.inline:
+                    for v in self.plan.all_reads(later):
+                        if v in self.names:
+                            last_read[self.name_of(v)] = i
+            hit = self._read_index[id(ops)] = (ops, position, last_read)
+        return hit[1], hit[2]
 
     def finish_block(self, block, results, depth):
         """Assign yielded values to the results' names (one tuple assignment when several)."""

@@ -1,7 +1,6 @@
-"""The one place that imports gast and astor, so a release of either can't break the rest."""
+"""The one place that imports gast, so a release of it can't break the rest."""
 import ast
 
-import astor
 import gast
 
 parse = gast.parse
@@ -11,18 +10,24 @@ nodes = gast            # node classes: gastutil.nodes.Name, ...
 
 def to_source(node):
     """Python source for a gast node (module, statement or expression)."""
-    tree = gast.gast_to_ast(node)
+    tree = ast.fix_missing_locations(gast.gast_to_ast(node))
     if isinstance(tree, ast.expr):
-        tree = ast.Expression(tree)
-        ast.fix_missing_locations(tree)
-        return astor.to_source(tree.body, pretty_source=_one_line).strip()
-    ast.fix_missing_locations(tree)
-    return astor.to_source(tree, pretty_source=_one_line)
+        return ast.unparse(tree)
+    if isinstance(tree, (ast.Assign, ast.Return)) and isinstance(tree.value, ast.Tuple) and tree.value.elts:
+        # ``a, b = x, y`` and ``return dx, dy``, without the parentheses ast.unparse adds
+        elts = tree.value.elts
+        value = ", ".join(ast.unparse(e) for e in elts) + ("," if len(elts) == 1 else "")
+        if isinstance(tree, ast.Return):
+            return "return %s\n" % value
+        return "%s = %s\n" % (" = ".join(_bare(t) for t in tree.targets), value)
+    return ast.unparse(tree) + "\n"
 
 
-def _one_line(pieces):
-    # astor wraps long lines at odd places (``np\n.sin``); keep each statement on one line.
-    return "".join(pieces)
+def _bare(target):
+    """``a, b`` for a tuple target (ast.unparse writes ``(a, b)``)."""
+    if isinstance(target, ast.Tuple) and target.elts:
+        return ", ".join(ast.unparse(e) for e in target.elts) + ("," if len(target.elts) == 1 else "")
+    return ast.unparse(target)
 
 
 def walk_function(node):

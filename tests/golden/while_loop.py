@@ -7,7 +7,7 @@ def tensor_while_grad(x):
     # while np.sum(y * y) < 100.0:  [control.py:67]
     _tape = []
     y = x
-    while (np.sum(y * y) < 100.0):
+    while np.sum(y * y) < 100.0:
         _t1 = np.shape(y)
         # y = y * 1.5 + 0.1  [control.py:68]
         _t2 = y * 1.5
