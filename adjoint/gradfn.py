@@ -67,9 +67,15 @@ class _Entry:
 
 class GradFunction:
     def __init__(self, target, weights=None, single_weight=False, layout_fn=None, sens=False,
-                 has_aux=False, api="GradOperation", optimize=True):
+                 has_aux=False, api="GradOperation", optimize=True, mode="vjp"):
+        from .targets import resolve
         self.target = target
-        self.fn, self.self_obj = _unbind(target)
+        # what is compiled: fn (bound to self_obj); a functools.partial's arguments come first
+        resolved = resolve(target, api)
+        self.fn, self.self_obj = resolved.fn, resolved.self_obj
+        self.prefix_args, self.prefix_kwargs = resolved.args, resolved.kwargs
+        self.title, self.names_from = resolved.title, resolved.signature_of
+        self.mode = mode
         self.weights = list(weights or ())
         for w in self.weights:
             if not isinstance(w, Parameter):
@@ -79,16 +85,20 @@ class GradFunction:
         self.sens, self.has_aux, self.api = sens, has_aux, api
         self.optimize = optimize
         self._stub = None          # the last call's fast path (see _Entry.stub)
+        self._own_fast = None      # entries, when the target cannot keep them (see _fast_table)
         self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
-                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)))
+                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)), mode)
 
     # -- calling ----------------------------------------------------------------------------
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         stub = self._stub
-        if stub is not None:
+        if stub is not None and not kwargs:
             out = stub(args)
             if out is not _MISS:
                 return out
+        if kwargs or self.prefix_args or self.prefix_kwargs or any(type(a) in _CONTAINERS for a in args):
+            from .calling import call_structured      # keywords, pytrees, partial's arguments
+            return call_structured(self, args, kwargs)
         inputs = args
         if self.sens:
             if not args:
@@ -105,7 +115,7 @@ class GradFunction:
         return out
 
     def _entry(self, args, pattern):
-        fast = _fast_table(self.target)
+        fast = self._fast_table()
         key = (self._config, pattern)
         entry = fast.get(key)
         if entry is not None and entry.valid():
@@ -129,17 +139,46 @@ class GradFunction:
             marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
             kinds = [{"T": "tensor", "A": "ndarray", "S": "number"}.get(k) if isinstance(k, str) else None
                      for k in pattern]
-            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request, kinds=kinds)
+            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request, kinds=kinds,
+                                       names=self._names(len(args)), qualname=self.title)
             cache.store(key, compiled, reason)
         return _Entry(EPOCH[0], compiled, self.fn, self.self_obj, pattern, self.weights)
 
-    def _check_arity(self, args):
+    def _names(self, n):
+        """The arguments' names in generated code: the parameters' of what was differentiated
+        (the inner function of grad(grad(f)), of a partial...), or None (fn's own)."""
+        if self.names_from is None:
+            return None
+        from .targets import argument_names
+        return argument_names(self.names_from, n)
+
+    def _check_arity(self, args, kwargs=None):
         sig = inspect.signature(self.fn)
         bound_args = ((self.self_obj,) if self.self_obj is not None else ()) + tuple(args)
         try:
-            sig.bind(*bound_args)
-        except TypeError:
+            sig.bind(*bound_args, **(kwargs or {}))
+        except TypeError as exc:
+            if kwargs:
+                raise ArgumentError("%s(): %s" % (self.fn.__qualname__, exc)) from None
             raise ArgumentError(_arity_message(self.fn, sig, len(bound_args))) from None
+
+    def _fast_table(self):
+        """Entries by configuration and argument pattern: kept on the Cell or function itself (so
+        gradient functions made anew for it share them), else on this gradient function."""
+        from .nn.cell import Cell
+        if isinstance(self.target, (Cell, types.FunctionType)):
+            return _fast_table(self.target)
+        if self._own_fast is None:
+            self._own_fast = {}
+        return self._own_fast
+
+    def _adjoint_structure(self):
+        """What compiled code that calls this gradient function depends on (its key in the
+        cache when it is itself differentiated: grad(grad(f)))."""
+        from .targets import constant_spec
+        return (self.fn.__code__, id(self.fn.__globals__), self._config,
+                cache.structure(self.self_obj) if self.self_obj is not None else None,
+                constant_spec(self.prefix_args), constant_spec(self.prefix_kwargs))
 
     def request(self, args):
         """The Request (what to differentiate, how to lay it out) for a call with ``args``."""
@@ -148,23 +187,33 @@ class GradFunction:
             if p >= len(args):
                 raise ArgumentError("%s: cannot differentiate argument %d of %s: it was called with "
                                     "%d argument(s)" % (self.api, p, self.fn.__qualname__, len(args)))
+            if type(args[p]) in _CONTAINERS:
+                continue                    # a pytree: its leaves are checked where it is flattened
             if _kind(args[p]) not in _RUNTIME_KINDS:
                 raise ArgumentError("%s differentiates argument %d of %s, which must be a Tensor, "
                                     "an array or a number; got %s %r"
                                     % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
             _warn_if_integer(self, p, args[p])
-        return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize)
+        return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize,
+                       self.mode)
 
     # -- inspection -------------------------------------------------------------------------
-    def compiled(self, *args):
+    def compiled(self, *args, **kwargs):
         """The Compiled adjoint for these example arguments (default: every parameter a Tensor)."""
-        if not args:
+        if not args and not kwargs:
             args = self._example_args()
+        if kwargs or self.prefix_args or self.prefix_kwargs or any(type(a) in _CONTAINERS for a in args):
+            from .calling import structured_entry
+            return structured_entry(self, args, kwargs)[0].compiled
         if self.sens:
             args = args[:-1]
         return self._entry(args, tuple(map(_kind, args))).compiled
 
     def _example_args(self):
+        if self.names_from is not None:             # a wrapped callable: its parameters
+            from .targets import example_args
+            args = example_args(self.names_from, len(self.prefix_args))
+            return args + ((None,) if self.sens else ())
         sig = inspect.signature(self.fn)
         params = list(sig.parameters.values())[1 if self.self_obj is not None else 0:]
         args = []
@@ -226,16 +275,7 @@ def _arity_message(fn, sig, given):
         name, len(missing), "" if len(missing) == 1 else "s", listed)
 
 
-def _unbind(target):
-    from .nn.cell import Cell
-    if isinstance(target, Cell):
-        return type(target).construct, target
-    if isinstance(target, types.MethodType):
-        return target.__func__, target.__self__
-    if isinstance(target, types.FunctionType):
-        return target, None
-    raise ArgumentError("cannot differentiate a %s: give a Cell or a Python function"
-                        % type(target).__name__)
+_CONTAINERS = (tuple, list, dict)
 
 
 def _fast_table(target):
@@ -296,6 +336,10 @@ def _make_stub(entry, types, args, sens):
     for i, k in enumerate(entry.pattern):
         if isinstance(k, str):
             call.append("%s._data" % names[i] if k == "T" else names[i])
+        elif type(args[i]) in _CONTAINERS:  # (a tuple of arrays may not compare: _same)
+            env["_k%d" % i] = args[i]
+            env["_same"] = _same_constant
+            checks.append("not _same(a%d, _k%d)" % (i, i))
         else:                       # a constant the code was compiled for
             env["_k%d" % i] = args[i]
             checks.append("not (a%d is _k%d or a%d == _k%d)" % (i, i, i, i))
@@ -386,6 +430,13 @@ def _read_code(source, entry, env):
             env["%s_%d" % (name, k)] = key
             text = "%s[%s_%d]" % (text, name, k)
     return text
+
+
+def _same_constant(a, k):
+    try:
+        return a is k or bool(a == k)
+    except Exception:
+        return False
 
 
 def _tensor(array):

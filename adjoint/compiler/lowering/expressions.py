@@ -178,6 +178,11 @@ def compare(L, node):
     for op, right_node in zip(node.ops, node.comparators):
         right = L.expr(right_node)
         fn = CMPOPS[type(op)]
+        if isinstance(op, (g.Is, g.IsNot)) and (left is None or right is None):
+            step = (left is right) == isinstance(op, g.Is)  # a Tensor value is never None
+            result = step if result is None else L.apply(P.logical_and, [result, step], {}, node)
+            left = right
+            continue
         if isinstance(op, (g.Is, g.IsNot, g.In, g.NotIn)) and (
                 isinstance(left, ir.Value) or isinstance(right, ir.Value)):
             raise L.error(node, "`%s` on a Tensor is not supported" % type(op).__name__.lower())
