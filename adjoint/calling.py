@@ -72,11 +72,11 @@ class Plan:
                  "layout", "n_prefix", "sens")
 
 
-def plan(gf, args, kwargs):
+def plan(gf, args, kwargs, sens_given=True):
     p = Plan()
     kwargs = dict(kwargs)
     p.sens = None
-    if gf.sens:
+    if gf.sens and sens_given:
         if "sens" in kwargs:
             p.sens = kwargs.pop("sens")
         elif args:
@@ -127,9 +127,9 @@ def _shift(layout, n):
     return tuple(_shift(x, n) for x in layout)
 
 
-def structured_entry(gf, args, kwargs):
+def structured_entry(gf, args, kwargs, sens_given=True):
     """(entry, plan) for a call with keywords, pytrees or a partial's arguments."""
-    p = plan(gf, args, kwargs)
+    p = plan(gf, args, kwargs, sens_given)
     pattern = ("S", tuple(p.specs), tuple(p.kw_specs), p.positions, p.layout)
     fast = gf._fast_table()
     key = (gf._config, pattern)
@@ -142,7 +142,8 @@ def structured_entry(gf, args, kwargs):
 
 def _compile(gf, p, pattern):
     gf._check_arity(p.args, {k: None for k, _ in p.kw_specs})
-    request = Request(p.positions, len(gf.weights), gf.sens, gf.has_aux, p.layout, gf.optimize, gf.mode)
+    request = Request(p.positions, len(gf.weights), gf.sens, gf.has_aux, p.layout, gf.optimize, gf.mode,
+                      split=gf.split)
     paths = cache.array_paths(gf.self_obj)
     weight_keys = tuple(("path", paths[id(w)]) if id(w) in paths else ("id", id(w)) for w in gf.weights)
     key = (gf.fn.__code__, id(gf.fn.__globals__), request.key(), pattern, weight_keys,
@@ -172,10 +173,16 @@ def _readers(entry):
     return out
 
 
-def call_structured(gf, args, kwargs, trailing=()):
-    """The gradient call ``gf(*args, **kwargs)``; ``trailing``: values the generated code takes
-    after its inputs (forward mode's tangents)."""
+def call_structured(gf, args, kwargs):
+    """The gradient call ``gf(*args, **kwargs)`` (forward mode: ``args`` end with a tangent per
+    differentiated argument, each in its argument's structure)."""
+    tangents = ()
+    if gf.n_tangents:
+        if len(args) < gf.n_tangents:
+            raise ArgumentError("%s: the call needs %d tangent(s) after the arguments" % (gf.api, gf.n_tangents))
+        args, tangents = args[:-gf.n_tangents], args[-gf.n_tangents:]
     entry, p = structured_entry(gf, args, kwargs)
+    trailing = _tangent_leaves(gf, p, tangents) if tangents else ()
     values = [unwrap(v) for v in p.leaves]
     for again, what in entry._stubs:
         values.append(unwrap(what.read(entry.fn, entry.self_obj)) if again else unwrap(what))
@@ -191,6 +198,24 @@ def call_structured(gf, args, kwargs, trailing=()):
         raise G._runtime_error(exc, compiled) from exc
     tensors = any(isinstance(v, Tensor) for v in p.leaves) or bool(gf.weights)
     return wrap(compiled.layout, result, p, gf, tensors)
+
+
+def _tangent_leaves(gf, p, tangents):
+    """The tangents' leaves the generated code takes: for each differentiated argument, one per
+    run-time leaf of it, from a tangent of the same structure."""
+    out = []
+    for i, t in zip(p.positions, tangents):
+        arg = p.args[i]
+        if type(arg) not in G._CONTAINERS:
+            out.append(t)
+            continue
+        found, tree = flatten(arg)
+        given, given_tree = flatten(t)
+        if given_tree != tree:
+            raise ArgumentError("%s: the tangent of argument %d must have its structure, %s; got %s"
+                                % (gf.api, i - p.n_prefix, tree.describe(), given_tree.describe()))
+        out.extend(g for a, g in zip(found, given) if isinstance(G._kind(a), str))
+    return out
 
 
 def wrap(layout, value, p, gf, tensors):
@@ -220,3 +245,54 @@ def _like(grad, arg):
     if isinstance(arg, np.ndarray):
         return G._cast(grad, arg.dtype)
     return type(arg)(grad)              # a number: float, np.float32...
+
+
+def forward_and_pullback(gf, inputs, has_aux):
+    """ops.vjp's work: run the forward part of ``gf`` (a gradient function with a sens, whose
+    layout is a pair: outputs, gradients) now; return ``(outputs, pullback)`` (``(first output,
+    pullback, aux)`` with ``has_aux``), ``pullback(v)`` giving the gradients for the sens ``v``.
+    The pullback takes the forward part's residuals (passes/split.py) and may run many times."""
+    entry, p = structured_entry(gf, tuple(inputs), {}, sens_given=False)
+    compiled = entry.compiled
+    first_layout, second_layout = compiled.layout
+    tensors = any(isinstance(v, Tensor) for v in p.leaves) or bool(gf.weights)
+    values = [unwrap(v) for v in p.leaves]
+    for again, what in entry._stubs:
+        values.append(unwrap(what.read(entry.fn, entry.self_obj)) if again else unwrap(what))
+    if compiled.pullback is not None:
+        first, residuals = _run(compiled.fn, values, compiled)
+        back = compiled.pullback.fn
+
+        def pullback(v):
+            return wrap(second_layout, _run(back, list(residuals) + [G._sens_for(v, compiled)], compiled),
+                        p, gf, tensors)
+    else:                       # (not split: the whole gradient runs at each pullback)
+        first = None
+
+        def pullback(v):
+            return wrap(second_layout, _run(compiled.fn, values + [G._sens_for(v, compiled)], compiled)[1],
+                        p, gf, tensors)
+        first = _forward_only(gf, inputs)
+    outputs = wrap(first_layout, first, p, gf, tensors) if compiled.pullback is not None else first
+    pullback.source = compiled.source
+    if has_aux:
+        return outputs[0], pullback, outputs[1]
+    return outputs[0], pullback
+
+
+def _run(fn, values, compiled):
+    try:
+        return fn(*values)
+    except (AdjointError, AssertionError):
+        raise
+    except Exception as exc:
+        raise G._runtime_error(exc, compiled) from exc
+
+
+def _forward_only(gf, inputs):
+    """The outputs (and aux) by calling the function itself (when the gradient cannot be split)."""
+    out = gf.target(*inputs)
+    if gf.has_aux:
+        rest = tuple(out[1:])
+        return (out[0], rest[0] if len(rest) == 1 else rest)
+    return (out,)

@@ -54,20 +54,21 @@ class _Entry:
         """Nothing changed since this entry was made: no Cell, and no value a guard checks."""
         return self.epoch == EPOCH[0] and all(g.holds(self.fn, self.self_obj) for g in self.call_guards)
 
-    def stub(self, args, sens):
+    def stub(self, args, sens, n_tangents=0):
         """The call path for calls like this one (same argument types and constants, nothing
         changed since): generated once, it checks the guards, unwraps, calls and wraps with no
-        loops or look-ups, and returns _MISS for any other call."""
+        loops or look-ups, and returns _MISS for any other call. ``n_tangents``: forward mode's
+        tangents, after the arguments."""
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
-            stub = self._stubs[types] = _make_stub(self, types, args, sens)
+            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents)
         return stub
 
 
 class GradFunction:
     def __init__(self, target, weights=None, single_weight=False, layout_fn=None, sens=False,
-                 has_aux=False, api="GradOperation", optimize=True, mode="vjp"):
+                 has_aux=False, api="GradOperation", optimize=True, mode="vjp", n_tangents=0, split=False):
         from .targets import resolve
         self.target = target
         # what is compiled: fn (bound to self_obj); a functools.partial's arguments come first
@@ -76,6 +77,8 @@ class GradFunction:
         self.prefix_args, self.prefix_kwargs = resolved.args, resolved.kwargs
         self.title, self.names_from = resolved.title, resolved.signature_of
         self.mode = mode
+        self.n_tangents = n_tangents     # forward mode: the call ends with this many tangents
+        self.split = split               # ops.vjp: a forward part and a pullback (calling.py)
         self.weights = list(weights or ())
         for w in self.weights:
             if not isinstance(w, Parameter):
@@ -87,7 +90,7 @@ class GradFunction:
         self._stub = None          # the last call's fast path (see _Entry.stub)
         self._own_fast = None      # entries, when the target cannot keep them (see _fast_table)
         self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
-                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)), mode)
+                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)), mode, split)
 
     # -- calling ----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -106,9 +109,14 @@ class GradFunction:
                                     "(the output's gradient); no arguments were given" % self.api)
             _unwrap_sens(args[-1])            # checks what the sens is
             inputs = args[:-1]
+        elif self.n_tangents:
+            if len(args) < self.n_tangents:
+                raise ArgumentError("%s: the call needs %d tangent(s) after the arguments"
+                                    % (self.api, self.n_tangents))
+            inputs = args[:-self.n_tangents]
         pattern = tuple(map(_kind, inputs))
         entry = self._entry(inputs, pattern)
-        stub = self._stub = entry.stub(inputs, self.sens)
+        stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
         out = stub(args)
         if out is _MISS:    # cannot happen: the stub was made for these very arguments
             raise AdjointError("internal error: no call path for %s" % self.fn.__qualname__)
@@ -195,13 +203,15 @@ class GradFunction:
                                     % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
             _warn_if_integer(self, p, args[p])
         return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize,
-                       self.mode)
+                       self.mode, self.split)
 
     # -- inspection -------------------------------------------------------------------------
     def compiled(self, *args, **kwargs):
         """The Compiled adjoint for these example arguments (default: every parameter a Tensor)."""
         if not args and not kwargs:
             args = self._example_args()
+        if self.n_tangents:
+            args = args[:-self.n_tangents]
         if kwargs or self.prefix_args or self.prefix_kwargs or any(type(a) in _CONTAINERS for a in args):
             from .calling import structured_entry
             return structured_entry(self, args, kwargs)[0].compiled
@@ -213,7 +223,7 @@ class GradFunction:
         if self.names_from is not None:             # a wrapped callable: its parameters
             from .targets import example_args
             args = example_args(self.names_from, len(self.prefix_args))
-            return args + ((None,) if self.sens else ())
+            return args + ((None,) if self.sens else ()) + args[:self.n_tangents]
         sig = inspect.signature(self.fn)
         params = list(sig.parameters.values())[1 if self.self_obj is not None else 0:]
         args = []
@@ -223,7 +233,7 @@ class GradFunction:
             args.append(Tensor(np.zeros(1, np.float32)))
         if self.sens:
             args.append(None)
-        return tuple(args)
+        return tuple(args) + tuple(args[:self.n_tangents])
 
     @property
     def source(self):
@@ -305,7 +315,7 @@ def _sens_for(sens, compiled):
     """The sens as the generated code takes it: one array for a single output, else a flat
     tuple with one per output; a clear error when its structure is not the output's."""
     leaves, given = flatten(_unwrap_sens(sens))
-    tree = compiled.output_tree
+    tree = getattr(compiled, "sens_tree", compiled.output_tree)
     if tree.n_leaves == 1 and len(leaves) == 1:
         return leaves[0]
     if len(leaves) != tree.n_leaves or _loose(given) != _loose(tree):
@@ -322,7 +332,7 @@ def _loose(tree):
 _MISS = object()
 
 
-def _make_stub(entry, types, args, sens):
+def _make_stub(entry, types, args, sens, n_tangents=0):
     """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
@@ -381,7 +391,7 @@ def _make_stub(entry, types, args, sens):
         parts = [wrap(sub, "%s[%d]" % (expr, k)) for k, sub in enumerate(layout)]
         return "(%s)" % "".join(p + ", " for p in parts) if len(parts) == 1 else "(%s)" % ", ".join(parts)
 
-    argc = n + (1 if sens else 0)
+    argc = n + (1 if sens else 0) + n_tangents
     lines = ["def stub(args):",
              "    if _S[0] != _EPOCH or len(args) != %d:" % argc,
              "        return _MISS"]
@@ -397,6 +407,7 @@ def _make_stub(entry, types, args, sens):
                   "        return _MISS"]
     if sens:
         call.append("_US(args[-1], _COMPILED)")
+    call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
     lines += ["    try:",
               "        r = _FN(%s)" % ", ".join(call),
               "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python

@@ -281,3 +281,13 @@ def check_sens(sens, out, name):
         raise ArgumentError("sens for the output of %s must have shape %s, the output's; got %s"
                             % (name, tuple(_shape(out)), tuple(np.shape(sens))))
     return sens
+
+
+def copy_tape(tape):
+    """A loop's tape (lists of saved tuples, inner loops' tapes among them) copied down to the
+    arrays, which are shared: a pullback pops its copy and may run again."""
+    if type(tape) is list:
+        return [copy_tape(x) for x in tape]
+    if type(tape) is tuple:
+        return tuple(copy_tape(x) for x in tape)
+    return tape

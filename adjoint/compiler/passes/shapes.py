@@ -19,6 +19,8 @@ class SameShape:
         self.parent = {}
         for p in func.scalar_params:
             self.union(p, SCALAR)
+        for a, b in getattr(func, "shape_pairs", ()):      # (a tangent is shaped like its value)
+            self.union(a, b)
         for op in ir.walk(func.body.ops):
             self._visit(op)
 

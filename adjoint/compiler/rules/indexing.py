@@ -7,8 +7,8 @@ from .. import runtime_ops as ro
 from ..prims import Prim, alias, like, nondiff
 from ..runtime import getitem_grad
 
-getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",))
-getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",), shape=like(1), shape_only=(1,))
+getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",), linear=True)
+getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",), shape=like(1), shape_only=(1,), linear=True)
 take_along_axis = Prim("take_along_axis", ro.take_along_axis, "x, indices, axis", diff=("x",), linear=True)
 take_along_axis_grad_p = Prim("take_along_axis_grad", ro.take_along_axis_grad, "g, x, indices, axis", diff=("g",),
                               shape=like(1), shape_only=(1,), linear=True)
