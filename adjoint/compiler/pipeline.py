@@ -295,6 +295,7 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
         parts = _split(adj, returns, check)
         if parts is not None:
             adj, returns, pullback_func, pullback_returns = parts
+            name = naming.function_name(title, "forward")
             pullback = codegen.build(pullback_func, naming.function_name(title, "pullback"), pullback_returns,
                                      header, request.checks)
             ir_after = "%s\n\n# pullback\n%s" % (adj, pullback_func)
