@@ -371,3 +371,32 @@ def _wrap_like(array, args):
 
 def _wrapped(jac, args):
     return [[_wrap_like(b, args) for b in blocks] for blocks in jac]
+
+
+# -- inside compiled code: ops.jvp and adjoint.hvp inline their compiled code -------------------------
+def _lower_jvp(L, args, kwargs, node):
+    """``ops.jvp(fn, inputs, v)`` inside code being compiled: fn's tangent code, in place (so
+    it can be differentiated again: reverse over forward, forward over forward)."""
+    import inspect
+    from .compiler.higher import inline_gradient
+    bound = inspect.signature(jvp).bind(*args, **kwargs)
+    bound.apply_defaults()
+    fn, inputs, v, has_aux = (bound.arguments[k] for k in ("fn", "inputs", "v", "has_aux"))
+    ins, single = _as_tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    g = _made("jvp", fn, (len(ins), bool(has_aux)), lambda: _tangent_fn(fn, len(ins), has_aux, "jvp"))
+    return inline_gradient(L, g, list(ins) + list(vs), {}, node)
+
+
+def _lower_hvp(L, args, kwargs, node):
+    import inspect
+    from .compiler.higher import inline_gradient
+    bound = inspect.signature(hvp).bind(*args, **kwargs)
+    fn, inputs, v = (bound.arguments[k] for k in ("fn", "inputs", "v"))
+    ins, single = _as_tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    return inline_gradient(L, hvp_function(fn, len(ins)), list(ins) + list(vs), {}, node)
+
+
+jvp._adjoint_lower = _lower_jvp
+hvp._adjoint_lower = _lower_hvp

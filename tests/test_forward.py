@@ -181,3 +181,29 @@ def test_forward_over_reverse_through_control_flow(fn):
     grad = adjoint.grad(loss, (0, 1))
     want = directional(lambda a, b: np.concatenate(grad(a, b)), [x, w], t, eps=1e-5)
     np.testing.assert_allclose(np.concatenate([hx, hw]), want, rtol=1e-5, atol=1e-7)
+
+
+# -- composition: forward mode inside compiled code ------------------------------------------------
+def quartic(x):
+    return np.sum(np.sin(x) * x ** 2)
+
+
+def test_reverse_over_forward_and_forward_over_forward():
+    x, v = np.array([0.3, -0.7, 1.1]), np.array([1.0, 0.5, -2.0])
+
+    def directional_derivative(x):
+        return ops.jvp(quartic, (x,), (v,))[1]         # inlined: its tangent code
+    np.testing.assert_allclose(adjoint.grad(directional_derivative)(x), adjoint.hvp(quartic, x, v), rtol=1e-12)
+
+    def second(x):
+        return ops.jvp(directional_derivative, (x,), (v,))[1]
+    assert second(x) == pytest.approx(v @ adjoint.hessian(quartic)(x) @ v, rel=1e-12)
+
+    def hv_total(x):
+        return np.sum(adjoint.hvp(quartic, x, v))       # third order: reverse over forward over reverse
+    np.testing.assert_allclose(adjoint.grad(hv_total)(x), numeric_third(x, v), rtol=1e-5)
+
+
+def numeric_third(x, v, eps=1e-4):
+    return np.array([(np.sum(adjoint.hvp(quartic, x + eps * e, v)) - np.sum(adjoint.hvp(quartic, x - eps * e, v)))
+                     / (2 * eps) for e in np.eye(len(x))])

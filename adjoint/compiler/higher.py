@@ -14,6 +14,9 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
     """The adjoint IR of ``gradfn`` called with ``args`` and ``kwargs`` (abstract values; a
     tuple, list or dict may hold Values), copied in place; returns its results."""
     from .pipeline import ARRAY, Request, compile_request
+    n_tangents = getattr(gradfn, "n_tangents", 0)       # forward mode: the call ends with tangents
+    tangents = list(args[len(args) - n_tangents:]) if n_tangents else []
+    args = list(args[:len(args) - n_tangents]) if n_tangents else list(args)
     args = list(getattr(gradfn, "prefix_args", ())) + list(args)
     n_prefix = len(args) - len(_user(args, gradfn))
     kwargs = dict(getattr(gradfn, "prefix_kwargs", {}), **kwargs)
@@ -66,6 +69,12 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
                                 guard.expected, guard.tier))
     if gradfn.sens:
         params.append(lowerer.operand(sens, node) if not isinstance(sens, ir.Value) else sens)
+    for p, t in zip(positions, tangents):       # a tangent per leaf of each differentiated argument
+        found = flatten(args[p])[0] if isinstance(args[p], (tuple, list, dict)) else [args[p]]
+        given = flatten(t)[0] if isinstance(t, (tuple, list, dict)) else [t]
+        if len(given) != len(found):
+            raise lowerer.error(node, "a tangent must have its argument's structure")
+        params.extend(lowerer.operand(g, node) for a, g in zip(found, given) if isinstance(a, ir.Value))
     mapping = {}
     for old, new in zip(func.params, params):
         mapping[old] = new

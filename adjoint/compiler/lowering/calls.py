@@ -42,6 +42,9 @@ def apply(L, func, args, kwargs, node):
         raise L.error(node, "calling a Tensor value is not supported")
     if isinstance(func, Prim):
         return L.call_prim(func, args, kwargs, node)
+    lower_with = getattr(func, "_adjoint_lower", None)
+    if lower_with is not None:              # (ops.jvp, adjoint.hvp: their compiled code, inlined)
+        return lower_with(L, args, kwargs, node)
     if getattr(func, "_adjoint_compile_time", False):
         try:
             return func(*args, **kwargs)    # inspects abstract values, decides now
