@@ -80,7 +80,7 @@ def _as_tuple(inputs):
 
 
 # -- forward mode ---------------------------------------------------------------------------------
-def _tangent_fn(fn, n, has_aux, returns, positions=None, api="jvp"):
+def _tangent_fn(fn, n, has_aux, returns, positions=None, api="jvp", optimize=True):
     """A forward-mode gradient function of ``fn``: called as ``(*args, *tangents)`` (a tangent
     per differentiated position), it returns ``returns`` ('jvp': (outputs, tangents[, aux]);
     'tan': the tangents; 'tan_aux': (tangents, aux))."""
@@ -92,7 +92,7 @@ def _tangent_fn(fn, n, has_aux, returns, positions=None, api="jvp"):
     else:
         layout = ("tan", None)
     return GradFunction(fn, layout_fn=_Layout(positions, layout, (api, positions, layout)), has_aux=has_aux,
-                        api=api, mode="jvp", n_tangents=len(positions))
+                        api=api, mode="jvp", n_tangents=len(positions), optimize=optimize)
 
 
 def jvp(fn, inputs, v, has_aux=False):
