@@ -400,3 +400,36 @@ def _lower_hvp(L, args, kwargs, node):
 
 jvp._adjoint_lower = _lower_jvp
 hvp._adjoint_lower = _lower_hvp
+
+
+# -- gradient checkpointing -----------------------------------------------------------------------------
+def recompute(block, *args, **kwargs):
+    """MindSpore's ``mindspore.recompute(block, *args, **kwargs)``: ``block(*args, **kwargs)``,
+    and inside a gradient the values it computes are not kept for the reverse sweep but
+    computed again there (``block`` may be a Cell or any function adjoint compiles)."""
+    for key in ("use_reentrant", "output_recompute", "early_stop", "context_fn"):
+        kwargs.pop(key, None)
+    return block(*args, **kwargs)
+
+
+def remat(fn):
+    """JAX's ``jax.remat`` (``jax.checkpoint``; ``adjoint.checkpoint`` is the module that saves
+    Parameters): ``fn`` whose values, inside a gradient, are computed again in the reverse sweep
+    instead of being kept."""
+    def checkpointed(*args, **kwargs):
+        return recompute(fn, *args, **kwargs)
+    # (not functools.wraps: its __wrapped__ would send inspect, and so adjoint, to fn's source)
+    checkpointed.__name__ = getattr(fn, "__name__", "checkpointed")
+    checkpointed.__doc__ = getattr(fn, "__doc__", None)
+    return checkpointed
+
+
+def _lower_recompute(L, args, kwargs, node):
+    from .compiler.recompute import lower_marked
+    block, rest = args[0], list(args[1:])
+    for key in ("use_reentrant", "output_recompute", "early_stop", "context_fn"):
+        kwargs.pop(key, None)
+    return lower_marked(L, lambda: L.apply(block, rest, kwargs, node))
+
+
+recompute._adjoint_lower = _lower_recompute

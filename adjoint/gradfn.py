@@ -161,7 +161,7 @@ class GradFunction:
         return argument_names(self.names_from, n)
 
     def _check_arity(self, args, kwargs=None):
-        sig = inspect.signature(self.fn)
+        sig = inspect.signature(self.fn, follow_wrapped=False)
         bound_args = ((self.self_obj,) if self.self_obj is not None else ()) + tuple(args)
         try:
             sig.bind(*bound_args, **(kwargs or {}))
@@ -224,7 +224,7 @@ class GradFunction:
             from .targets import example_args
             args = example_args(self.names_from, len(self.prefix_args))
             return args + ((None,) if self.sens else ()) + args[:self.n_tangents]
-        sig = inspect.signature(self.fn)
+        sig = inspect.signature(self.fn, follow_wrapped=False)
         params = list(sig.parameters.values())[1 if self.self_obj is not None else 0:]
         args = []
         for p in params:

@@ -349,3 +349,21 @@ def test_sens_param_in_grad_positionally_or_by_keyword():
     for out in (adjoint.grad(xyz, (1, 2), sens_param=True)(x, y, z, sens),
                 adjoint.grad(xyz, (1, 2), sens_param=True)(x, y, z, sens=sens)):
         assert [g.asnumpy().tolist() for g in out] == [[0.0, 12.0], [-2.0, 12.0]]
+
+
+def doubled(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs) * 2.0
+    return wrapper
+
+
+@doubled
+def decorated_loss(x):
+    return np.sum(x * x)
+
+
+def test_a_functools_wraps_decorator_is_compiled_not_skipped():
+    # (inspect follows __wrapped__ to the decorated function's source: adjoint reads the wrapper's)
+    np.testing.assert_allclose(adjoint.grad(decorated_loss)(X), 4 * X)
+    np.testing.assert_allclose(adjoint.grad(lambda x: decorated_loss(x) + 1.0)(X), 4 * X)

@@ -20,7 +20,7 @@ g = gastutil.nodes
 
 _INFIX = {"+": g.Add, "-": g.Sub, "*": g.Mult, "/": g.Div, "**": g.Pow, "@": g.MatMult,
           "//": g.FloorDiv, "%": g.Mod}
-_LABELS = {"grad": "grad of: ", "tangent": "tangent of: "}     # a comment line's prefix, by role
+_LABELS = {"grad": "grad of: ", "tangent": "tangent of: ", "recompute": "recomputed: "}   # by role
 _COMPARE = {"<": g.Lt, "<=": g.LtE, ">": g.Gt, ">=": g.GtE, "==": g.Eq, "!=": g.NotEq}
 
 

@@ -44,7 +44,9 @@ def parse_function(fn, where=None):
         _CACHE[code] = result
         return result
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        # (by the code object: inspect would follow a functools.wraps decorator's __wrapped__ to
+        # the decorated function's source, and the wrapper would be compiled as that function)
+        lines, first_line = inspect.getsourcelines(code)
         file = inspect.getsourcefile(fn) or code.co_filename
         all_lines = linecache.getlines(file) or lines
     except (OSError, TypeError):

@@ -89,7 +89,7 @@ def lower(fn, self_obj, args, kwargs=None, kinds=None, names=None):
     keyword arguments in order of their names; ``func.arg_values[i]`` lists argument i's."""
     src = parse_function(fn)
     check_function(src)
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, follow_wrapped=False)
     ctx = Context(fn, self_obj)
     params, call_args = [], []
     user_params = _param_names(sig, len(args), self_obj is not None)
@@ -284,6 +284,12 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
         check(adj, "differentiation")
     if request.optimize:
         adj = optimize(adj, check)
+    if request.mode == "vjp" and any(op.attrs.get("recompute") for op in adj.body.ops):
+        from .recompute import rematerialize       # checkpointed regions: recomputed in the reverse
+        from .passes import dce
+        adj = dce(rematerialize(adj))
+        if check:
+            check(adj, "rematerialize")
     # optimize may have replaced returned values: re-resolve through the final outputs
     returns = _relink(returns, adj)
     ir_after = str(adj)

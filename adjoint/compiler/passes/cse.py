@@ -34,7 +34,8 @@ def _cse_block(block, seen, mapping):
         for inner in op.blocks:
             _cse_block(inner, dict(seen), mapping)
             inner.yields = [resolve(mapping, y) for y in inner.yields]
-        if op.prim.pure and not op.blocks and len(op.results) == 1 and not op.attrs.get("fresh"):
+        if op.prim.pure and not op.blocks and len(op.results) == 1 and not op.attrs.get("fresh") \
+                and not op.attrs.get("recomputed"):          # (a checkpoint's copy stays a copy)
             key = _key(op)
             first = seen.get(key)
             if first is not None:
