@@ -197,7 +197,11 @@ def getitem_grad(g, x, *index):
     if dtype is None or dtype.kind != "f":
         dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
     out = np.zeros(_shape(x), dtype=dtype)
-    np.add.at(out, idx, g)
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        out[idx] = g                    # basic indexing picks each element once: no np.add.at
+    else:
+        np.add.at(out, idx, g)
     return out
 
 

@@ -16,6 +16,8 @@ def _key(op):
     for a in op.args:
         if isinstance(a, ir.Value):
             parts.append(("v", a.id))
+        elif isinstance(a.value, slice):     # (slices are not hashable before Python 3.12)
+            parts.append(("s", _slice_key(a.value)))
         else:
             try:
                 hash(a.value)
@@ -25,6 +27,13 @@ def _key(op):
     if op.prim.commutative:
         parts.sort(key=repr)          # x * y and y * x are one product
     return (op.prim.name, tuple(parts), op.kwnames)
+
+
+def _slice_key(s):
+    try:
+        return hash((s.start, s.stop, s.step)) and (s.start, s.stop, s.step)
+    except TypeError:
+        return ("o", id(s))
 
 
 def _cse_block(block, seen, mapping):
