@@ -205,6 +205,13 @@ def getitem_grad(g, x, *index):
     return out
 
 
+def scatter_add(acc, g, *index):
+    """``acc + getitem_grad(g, acc, *index)``, added into ``acc`` itself: a fresh array (the
+    gradient of one slice of x) gets the gradient of another slice (passes/simplify.py)."""
+    add_at(acc, g, *index)
+    return acc
+
+
 def add_at(acc, g, *index):
     """``acc[index] += g`` in place; integer-array indices that repeat add up (np.add.at)."""
     idx = index[0] if len(index) == 1 else index

@@ -91,7 +91,9 @@ def _folded(op, shapes, uses):
 
 def _merge_scatters(func, uses):
     """``getitem_grad(a, x, i) + getitem_grad(b, x, i)`` -> ``getitem_grad(a + b, x, i)``: one
-    array of zeros scattered into, not two (the gradient of a value indexed twice alike)."""
+    array of zeros scattered into, not two (the gradient of a value indexed twice alike); and
+    with another index j: ``scatter_add(getitem_grad(a, x, i), b, j)``, b added into the first
+    array's slice j (it is fresh and read by nothing else)."""
     def same_index(p, q):
         if len(p) != len(q):
             return False
@@ -110,6 +112,14 @@ def _merge_scatters(func, uses):
             if op.prim is not P.add:
                 continue
             a, b = op.args
+            for acc, part in ((a, b), (b, a)):      # into another slice: added in place
+                if (_made_by(part, P.getitem_grad_p) and uses.get(part) == 1 and uses.get(acc) == 1
+                        and _scatter_base(acc) is part.op.args[1]
+                        and not (_made_by(acc, P.getitem_grad_p) and same_index(acc.op.args[2:], part.op.args[2:]))):
+                    op.prim, op.args = P.scatter_add_p, [acc, part.op.args[0]] + list(part.op.args[2:])
+                    break
+            if op.prim is not P.add:
+                continue
             if not (_made_by(a, P.getitem_grad_p) and _made_by(b, P.getitem_grad_p)
                     and uses.get(a) == 1 and uses.get(b) == 1):
                 continue
@@ -120,6 +130,13 @@ def _merge_scatters(func, uses):
                                                        op.loc, op.role))
             op.prim, op.args = P.getitem_grad_p, [total] + list(a.op.args[1:])
     visit(func.body)
+
+
+def _scatter_base(v):
+    """The array whose gradient ``v`` is, when ``v`` is a fresh scatter into zeros shaped like it."""
+    while _made_by(v, P.scatter_add_p):
+        v = v.op.args[0]
+    return v.op.args[1] if _made_by(v, P.getitem_grad_p) else None
 
 
 def _const_key(v):

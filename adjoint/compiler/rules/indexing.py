@@ -12,6 +12,10 @@ getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g"
 take_along_axis = Prim("take_along_axis", ro.take_along_axis, "x, indices, axis", diff=("x",), linear=True)
 take_along_axis_grad_p = Prim("take_along_axis_grad", ro.take_along_axis_grad, "g, x, indices, axis", diff=("g",),
                               shape=like(1), shape_only=(1,), linear=True)
+# acc + getitem_grad(g, acc, *index), in place: made only by simplify from a sum of two scatters
+# into fresh arrays, so acc is never read by anything else
+scatter_add_p = Prim("scatter_add", rt.scatter_add, "acc, g, *index", diff=("acc", "g"), shape=like(0),
+                     linear=True)
 argsort = Prim("argsort", np.argsort, "x, axis=-1, kind=None", emit="np.argsort")
 nondiff(argsort)
 
@@ -24,6 +28,11 @@ def _(x, *index, out, dout):
 @getitem_grad_p.vjp
 def _(g, x, *index, out, dout):
     return rt.getitem(dout, *index)
+
+
+@scatter_add_p.vjp
+def _(acc, g, *index, out, dout):
+    return dout, rt.getitem(dout, *index)
 
 
 @take_along_axis.vjp
