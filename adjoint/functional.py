@@ -104,8 +104,13 @@ def jvp(fn, inputs, v, has_aux=False):
     vs = (v,) if single else tuple(v) if isinstance(v, (tuple, list)) else (v,)
     if len(vs) != len(ins):
         raise ArgumentError("jvp: v must have one tangent per input (%d); got %d" % (len(ins), len(vs)))
-    g = _made("jvp", fn, (len(ins), bool(has_aux)), lambda: _tangent_fn(fn, len(ins), has_aux, "jvp"))
-    return g(*ins, *vs)
+    return jvp_function(fn, len(ins), has_aux)(*ins, *vs)
+
+
+def jvp_function(fn, n_inputs=1, has_aux=False):
+    """The compiled jvp of ``fn`` that ``ops.jvp`` calls: ``(*inputs, *tangents)`` -> ``ops.jvp``'s
+    result; ``.source`` shows the tangent code."""
+    return _made("jvp", fn, (n_inputs, bool(has_aux)), lambda: _tangent_fn(fn, n_inputs, has_aux, "jvp"))
 
 
 def linearize(fn, inputs):
@@ -384,7 +389,7 @@ def _lower_jvp(L, args, kwargs, node):
     fn, inputs, v, has_aux = (bound.arguments[k] for k in ("fn", "inputs", "v", "has_aux"))
     ins, single = _as_tuple(inputs)
     vs = (v,) if single else tuple(v)
-    g = _made("jvp", fn, (len(ins), bool(has_aux)), lambda: _tangent_fn(fn, len(ins), has_aux, "jvp"))
+    g = jvp_function(fn, len(ins), has_aux)
     return inline_gradient(L, g, list(ins) + list(vs), {}, node)
 
 
