@@ -182,9 +182,11 @@ class GradFunction:
 
     def _adjoint_structure(self):
         """What compiled code that calls this gradient function depends on (its key in the
-        cache when it is itself differentiated: grad(grad(f)))."""
-        from .targets import constant_spec
-        return (self.fn.__code__, id(self.fn.__globals__), self._config,
+        cache when it is itself differentiated: grad(grad(f))). The function and what it is
+        bound to are part of it by identity: the inlined gradient reads their closure cells,
+        Parameters and a partial's arrays where they are (the key keeps them alive)."""
+        from .targets import Identity, constant_spec
+        return (self.fn, Identity(self.self_obj), self._config,
                 cache.structure(self.self_obj) if self.self_obj is not None else None,
                 constant_spec(self.prefix_args), constant_spec(self.prefix_kwargs))
 

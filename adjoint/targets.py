@@ -148,16 +148,31 @@ def example_args(source, n_prefix=0):
                  if required and not name.startswith("*"))
 
 
+class Identity:
+    """An object compared by identity (and kept alive) in a cache key."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, Identity) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
 def constant_spec(value):
-    """A hashable summary of a partial's arguments (arrays by identity)."""
+    """A hashable summary of a partial's arguments (arrays and other objects by identity)."""
     if isinstance(value, dict):
         return tuple((k, constant_spec(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     if isinstance(value, (tuple, list)):
         return (type(value).__name__,) + tuple(constant_spec(v) for v in value)
     if hooks.is_array_object(value):
-        return ("array", id(value))
+        return ("array", Identity(value))
     try:
         hash(value)
         return value
     except TypeError:
-        return ("id", id(value))
+        return ("id", Identity(value))

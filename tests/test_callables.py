@@ -367,3 +367,19 @@ def test_a_functools_wraps_decorator_is_compiled_not_skipped():
     # (inspect follows __wrapped__ to the decorated function's source: adjoint reads the wrapper's)
     np.testing.assert_allclose(adjoint.grad(decorated_loss)(X), 4 * X)
     np.testing.assert_allclose(adjoint.grad(lambda x: decorated_loss(x) + 1.0)(X), 4 * X)
+
+
+def test_gradient_functions_made_again_find_their_compiled_code():
+    def f(x):
+        return np.sum(np.sin(x) * x)
+    adjoint.clear_cache()
+    for _ in range(5):
+        adjoint.grad(adjoint.grad(f))(X)
+        adjoint.grad(lambda x: np.sum(x ** 3))(X)
+        adjoint.grad(functools.partial(f))(X)
+    assert adjoint.cache_info()["misses"] == 3
+
+    def make(scale):
+        return adjoint.grad(lambda x: np.sum(np.sin(x) * scale))
+    np.testing.assert_allclose(adjoint.grad(make(2.0))(X), -2.0 * np.sin(X))
+    np.testing.assert_allclose(adjoint.grad(make(3.0))(X), -3.0 * np.sin(X))     # its own closure
