@@ -173,9 +173,56 @@ def _readers(entry):
     return out
 
 
+def _fingerprint(value, leaves):
+    """A hashable summary of an argument's structure and leaf types (constants by value), its
+    leaves appended to ``leaves``: what a call's entry is found again by, in one walk."""
+    t = type(value)
+    if t is tuple or t is list:
+        return (t, tuple([_fingerprint(v, leaves) for v in value]))
+    if t is dict:
+        return (dict, tuple([(k, _fingerprint(v, leaves)) for k, v in value.items()]))
+    leaves.append(value)
+    if t is Tensor or t is np.ndarray or t is float:
+        return t
+    return (t, value)
+
+
+class _Seen:
+    """What a structured call found last time for arguments with this fingerprint."""
+
+    __slots__ = ("entry", "mask", "args", "tensors")
+
+
 def call_structured(gf, args, kwargs):
     """The gradient call ``gf(*args, **kwargs)`` (forward mode: ``args`` end with a tangent per
     differentiated argument, each in its argument's structure)."""
+    if not gf.sens and not gf.n_tangents:
+        full = tuple(gf.prefix_args) + args
+        kw = dict(gf.prefix_kwargs, **kwargs) if gf.prefix_kwargs else kwargs
+        candidates = []
+        try:
+            key = (len(args), tuple([_fingerprint(a, candidates) for a in full]),
+                   tuple([(k, _fingerprint(kw[k], candidates)) for k in sorted(kw)]))
+            seen = gf._seen.get(key)
+        except TypeError:               # (an unhashable constant: the general path says so)
+            key, seen = None, None
+        if seen is not None and seen.entry.valid():
+            seen.args = full
+            return _run_entry(gf, seen.entry, [c for c, m in zip(candidates, seen.mask) if m], seen, (),
+                              None)
+        entry, p = structured_entry(gf, args, kwargs)
+        if key is not None:
+            seen = _Seen()
+            seen.entry, seen.tensors = entry, any(isinstance(v, Tensor) for v in p.leaves) or bool(gf.weights)
+            mask, j = [], 0
+            for c in candidates:
+                hit = j < len(p.leaves) and c is p.leaves[j]
+                mask.append(hit)
+                j += hit
+            if j == len(p.leaves):
+                seen.mask = mask
+                gf._seen[key] = seen
+        return _run_entry(gf, entry, p.leaves, p, (), None)
     tangents = ()
     if gf.n_tangents:
         if len(args) < gf.n_tangents:
@@ -183,20 +230,27 @@ def call_structured(gf, args, kwargs):
         args, tangents = args[:-gf.n_tangents], args[-gf.n_tangents:]
     entry, p = structured_entry(gf, args, kwargs)
     trailing = _tangent_leaves(gf, p, tangents) if tangents else ()
-    values = [unwrap(v) for v in p.leaves]
+    return _run_entry(gf, entry, p.leaves, p, trailing, p.sens)
+
+
+def _run_entry(gf, entry, leaves, p, trailing, sens):
+    """Call the entry's generated code on the leaves (and inputs, tangents, sens); wrap."""
+    values = [unwrap(v) for v in leaves]
     for again, what in entry._stubs:
         values.append(unwrap(what.read(entry.fn, entry.self_obj)) if again else unwrap(what))
     values.extend(unwrap(t) for t in trailing)
     compiled = entry.compiled
     if gf.sens:
-        values.append(G._sens_for(p.sens, compiled))
+        values.append(G._sens_for(sens, compiled))
     try:
         result = compiled.fn(*values)
     except (AdjointError, AssertionError):
         raise
     except Exception as exc:
         raise G._runtime_error(exc, compiled) from exc
-    tensors = any(isinstance(v, Tensor) for v in p.leaves) or bool(gf.weights)
+    tensors = getattr(p, "tensors", None)
+    if tensors is None:
+        tensors = any(isinstance(v, Tensor) for v in leaves) or bool(gf.weights)
     return wrap(compiled.layout, result, p, gf, tensors)
 
 

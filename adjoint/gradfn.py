@@ -89,6 +89,7 @@ class GradFunction:
         self.optimize = optimize
         self._stub = None          # the last call's fast path (see _Entry.stub)
         self._own_fast = None      # entries, when the target cannot keep them (see _fast_table)
+        self._seen = {}            # structured calls by their arguments' fingerprint (calling.py)
         self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
                         sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)), mode, split)
 
