@@ -4,25 +4,57 @@ from .gradfn import GradFunction
 from .tensor import Parameter
 
 
-def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False):
+def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False, sens_param=False):
     """The gradient function of ``fn`` with respect to the arguments at ``grad_position``
-    (an int or a tuple) and/or the Parameters ``weights``."""
-    return _make(fn, grad_position, weights, has_aux, value=False)
+    (an int or a tuple) and/or the Parameters ``weights``. ``fn``: anything callable whose
+    source can be found (a function or lambda, a Cell, a bound method, a functools.partial,
+    a gradient function, a NumPy ufunc...). ``return_ids``: each gradient as ``(position,
+    gradient)`` or ``(parameter name, gradient)``. ``sens_param``: the call takes the output's
+    gradient last (or as ``sens=``)."""
+    return _make(fn, grad_position, weights, has_aux, False, return_ids, sens_param)
 
 
 def value_and_grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False):
     """Like ``grad``, but the call returns ``(value, gradients)``."""
-    return _make(fn, grad_position, weights, has_aux, value=True)
+    return _make(fn, grad_position, weights, has_aux, True, return_ids, False)
 
 
-def _make(fn, grad_position, weights, has_aux, value):
+def _make(fn, grad_position, weights, has_aux, value, return_ids, sens):
     if grad_position is None and weights is None:
         raise ArgumentError("`grad_position` and `weights` can not be None at the same time")
     single = isinstance(weights, Parameter)
     weight_list = [] if weights is None else [weights] if single else list(weights)
     api = "value_and_grad" if value else "grad"
-    return GradFunction(fn, weight_list, single, _layout(grad_position, weights is not None, has_aux, value),
-                        sens=False, has_aux=has_aux, api=api)
+    cls = GradFunctionWithIds if return_ids else GradFunction
+    gradfn = cls(fn, weight_list, single, _layout(grad_position, weights is not None, has_aux, value),
+                 sens=bool(sens), has_aux=has_aux, api=api)
+    # grad_position=(1,) gives a bare gradient, but with ids a 1-tuple ((1, g),) (MindSpore 2.10)
+    gradfn.ids_in_tuple = isinstance(grad_position, (tuple, list))
+    return gradfn
+
+
+class GradFunctionWithIds(GradFunction):
+    """``return_ids=True`` (MindSpore): each gradient comes as ``(its argument's position,
+    gradient)`` or ``(its Parameter's name, gradient)``, in the same structure."""
+
+    def __call__(self, *args, **kwargs):
+        out = GradFunction.__call__(self, *args, **kwargs)
+        n = len(args) - (1 if self.sens and "sens" not in kwargs else 0)
+        layout = self.layout_fn(n, len(self.weights), self.single_weight)[1]
+        return _with_ids(layout, out, self.weights, self.ids_in_tuple)
+
+
+def _with_ids(layout, value, weights, in_tuple=False):
+    if isinstance(layout, tuple) and layout and isinstance(layout[0], str):
+        kind, i = layout
+        if kind == "dx":
+            return ((i, value),) if in_tuple else (i, value)
+        if kind == "dw":
+            return (weights[i].name, value)
+        return value
+    # (a tuple of positions' gradients: each is a pair; only a lone one is wrapped)
+    in_tuple = in_tuple and not any(isinstance(x, tuple) and x[:1] == ("dx",) for x in layout)
+    return tuple(_with_ids(sub, v, weights, in_tuple) for sub, v in zip(layout, value))
 
 
 def _layout(grad_position, with_weights, has_aux, value):

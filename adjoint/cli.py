@@ -61,7 +61,8 @@ def build_parser():
                "  adjoint dump model.py:Net\n"
                "  adjoint dump model.py:Net --get-by-list --sens\n"
                "  adjoint dump model.py:Dense --init \"3, hidden=4\"\n"
-               "  adjoint dump model.py:loss_fn --get-all --ir",
+               "  adjoint dump model.py:loss_fn --get-all --ir\n"
+               "  adjoint dump model.py:loss_fn --jvp",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     dump.add_argument("target", metavar="FILE.py:NAME",
                       help="a Python file and, after a colon, the Cell class, Cell instance or "
@@ -75,6 +76,8 @@ def build_parser():
                       help="GradOperation(get_by_list=True) with the Cell's trainable_params()")
     dump.add_argument("--sens", action="store_true",
                       help="GradOperation(sens_param=True): the output's gradient is an argument")
+    dump.add_argument("--jvp", action="store_true",
+                      help="forward mode: the tangent code (ops.jvp with respect to every input)")
     dump.add_argument("--ir", action="store_true",
                       help="print the SSA IR (before and after differentiation) instead of the "
                            "generated Python")
@@ -316,10 +319,16 @@ def _compile(target, name, args):
             raise CLIError("--get-by-list differentiates a Cell's trainable Parameters, but %s is %s"
                            % (name, _what(target)))
         params = (ParameterTuple(target.trainable_params()),)
+    if args.jvp and (args.get_by_list or args.sens or args.get_all):
+        raise CLIError("--jvp is forward mode with respect to every input: it takes no --get-all, "
+                       "--get-by-list or --sens")
     try:
         gradfn = GradOperation(get_all=args.get_all, get_by_list=args.get_by_list,
                                sens_param=args.sens)(target, *params)
-        if args.no_opt:
+        if args.jvp:
+            from .functional import _tangent_fn
+            gradfn = _tangent_fn(target, len(gradfn._example_args()), False, "jvp", optimize=not args.no_opt)
+        elif args.no_opt:
             gradfn = GradFunction(gradfn.target, gradfn.weights, gradfn.single_weight, gradfn.layout_fn,
                                   gradfn.sens, has_aux=gradfn.has_aux, api=gradfn.api, optimize=False)
         return gradfn.ir if args.ir else gradfn.source

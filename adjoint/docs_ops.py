@@ -295,15 +295,18 @@ def generate():
     lines.append("")
 
     lines.append("## Primitives\n\nWhat the IR is made of. *Facts* are what the optimisation passes "
-                 "may assume without knowing shapes (`prims.py`).\n")
-    lines.append("| Primitive | Arguments | Gradient | Derivative | Facts |\n|---|---|---|---|---|")
+                 "may assume without knowing shapes (`prims.py`). *Tangent* is how forward mode gets "
+                 "the primitive's: its jvp rule, the primitive itself on the tangents (linear), the sum "
+                 "over its arguments (multilinear), or its vjp rule transposed.\n")
+    lines.append("| Primitive | Arguments | Gradient | Tangent | Derivative | Facts |\n|---|---|---|---|---|---|")
     for name in sorted(prims.PRIMS):
         p = prims.PRIMS[name]
         grad = {"vjp": "rule", "nondiff": "none"}.get(p.rule_kind, "no rule")
         if p.rule_kind == "vjp":
             grad += " (%s)" % ", ".join(p.diff)
-        lines.append("| `%s` | `%s` | %s | %s | %s |" % (name, _cell(str(p.signature)[1:-1]), grad,
-                                                         _cell(rule_note(p)), _cell(_facts(p))))
+        tangent = p.tangent_kind or ("none" if p.rule_kind == "nondiff" else "no rule")
+        lines.append("| `%s` | `%s` | %s | %s | %s | %s |" % (name, _cell(str(p.signature)[1:-1]), grad, tangent,
+                                                              _cell(rule_note(p)), _cell(_facts(p))))
     lines.append("")
     return "\n".join(lines)
 
@@ -321,7 +324,7 @@ def _facts(p):
         facts.append("shape: %s" % (p.shape if isinstance(p.shape, str) else "like arg %d" % p.shape[1]))
     if p.shape_only:
         facts.append("shape-only args: %s" % ", ".join(str(k) for k in p.shape_only))
-    for flag in ("commutative", "boolean", "linear"):
+    for flag in ("commutative", "boolean", "linear", "multilinear"):
         if getattr(p, flag):
             facts.append(flag)
     if not p.pure:

@@ -54,22 +54,31 @@ class _Entry:
         """Nothing changed since this entry was made: no Cell, and no value a guard checks."""
         return self.epoch == EPOCH[0] and all(g.holds(self.fn, self.self_obj) for g in self.call_guards)
 
-    def stub(self, args, sens):
+    def stub(self, args, sens, n_tangents=0):
         """The call path for calls like this one (same argument types and constants, nothing
         changed since): generated once, it checks the guards, unwraps, calls and wraps with no
-        loops or look-ups, and returns _MISS for any other call."""
+        loops or look-ups, and returns _MISS for any other call. ``n_tangents``: forward mode's
+        tangents, after the arguments."""
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
-            stub = self._stubs[types] = _make_stub(self, types, args, sens)
+            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents)
         return stub
 
 
 class GradFunction:
     def __init__(self, target, weights=None, single_weight=False, layout_fn=None, sens=False,
-                 has_aux=False, api="GradOperation", optimize=True):
+                 has_aux=False, api="GradOperation", optimize=True, mode="vjp", n_tangents=0, split=False):
+        from .targets import resolve
         self.target = target
-        self.fn, self.self_obj = _unbind(target)
+        # what is compiled: fn (bound to self_obj); a functools.partial's arguments come first
+        resolved = resolve(target, api)
+        self.fn, self.self_obj = resolved.fn, resolved.self_obj
+        self.prefix_args, self.prefix_kwargs = resolved.args, resolved.kwargs
+        self.title, self.names_from = resolved.title, resolved.signature_of
+        self.mode = mode
+        self.n_tangents = n_tangents     # forward mode: the call ends with this many tangents
+        self.split = split               # ops.vjp: a forward part and a pullback (calling.py)
         self.weights = list(weights or ())
         for w in self.weights:
             if not isinstance(w, Parameter):
@@ -79,16 +88,21 @@ class GradFunction:
         self.sens, self.has_aux, self.api = sens, has_aux, api
         self.optimize = optimize
         self._stub = None          # the last call's fast path (see _Entry.stub)
+        self._own_fast = None      # entries, when the target cannot keep them (see _fast_table)
+        self._seen = {}            # structured calls by their arguments' fingerprint (calling.py)
         self._config = (layout_fn.__qualname__ if layout_fn else None, getattr(layout_fn, "key", None),
-                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)))
+                        sens, has_aux, single_weight, optimize, tuple(map(id, self.weights)), mode, split)
 
     # -- calling ----------------------------------------------------------------------------
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         stub = self._stub
-        if stub is not None:
+        if stub is not None and not kwargs:
             out = stub(args)
             if out is not _MISS:
                 return out
+        if kwargs or self.prefix_args or self.prefix_kwargs or any(type(a) in _CONTAINERS for a in args):
+            from .calling import call_structured      # keywords, pytrees, partial's arguments
+            return call_structured(self, args, kwargs)
         inputs = args
         if self.sens:
             if not args:
@@ -96,16 +110,21 @@ class GradFunction:
                                     "(the output's gradient); no arguments were given" % self.api)
             _unwrap_sens(args[-1])            # checks what the sens is
             inputs = args[:-1]
+        elif self.n_tangents:
+            if len(args) < self.n_tangents:
+                raise ArgumentError("%s: the call needs %d tangent(s) after the arguments"
+                                    % (self.api, self.n_tangents))
+            inputs = args[:-self.n_tangents]
         pattern = tuple(map(_kind, inputs))
         entry = self._entry(inputs, pattern)
-        stub = self._stub = entry.stub(inputs, self.sens)
+        stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
         out = stub(args)
         if out is _MISS:    # cannot happen: the stub was made for these very arguments
             raise AdjointError("internal error: no call path for %s" % self.fn.__qualname__)
         return out
 
     def _entry(self, args, pattern):
-        fast = _fast_table(self.target)
+        fast = self._fast_table()
         key = (self._config, pattern)
         entry = fast.get(key)
         if entry is not None and entry.valid():
@@ -129,17 +148,48 @@ class GradFunction:
             marks = [SCALAR if k == "S" else ARRAY if k in _RUNTIME_KINDS else a for a, k in zip(args, pattern)]
             kinds = [{"T": "tensor", "A": "ndarray", "S": "number"}.get(k) if isinstance(k, str) else None
                      for k in pattern]
-            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request, kinds=kinds)
+            compiled = compile_request(self.fn, self.self_obj, marks, self.weights, request, kinds=kinds,
+                                       names=self._names(len(args)), qualname=self.title)
             cache.store(key, compiled, reason)
         return _Entry(EPOCH[0], compiled, self.fn, self.self_obj, pattern, self.weights)
 
-    def _check_arity(self, args):
-        sig = inspect.signature(self.fn)
+    def _names(self, n):
+        """The arguments' names in generated code: the parameters' of what was differentiated
+        (the inner function of grad(grad(f)), of a partial...), or None (fn's own)."""
+        if self.names_from is None:
+            return None
+        from .targets import argument_names
+        return argument_names(self.names_from, n)
+
+    def _check_arity(self, args, kwargs=None):
+        sig = inspect.signature(self.fn, follow_wrapped=False)
         bound_args = ((self.self_obj,) if self.self_obj is not None else ()) + tuple(args)
         try:
-            sig.bind(*bound_args)
-        except TypeError:
+            sig.bind(*bound_args, **(kwargs or {}))
+        except TypeError as exc:
+            if kwargs:
+                raise ArgumentError("%s(): %s" % (self.fn.__qualname__, exc)) from None
             raise ArgumentError(_arity_message(self.fn, sig, len(bound_args))) from None
+
+    def _fast_table(self):
+        """Entries by configuration and argument pattern: kept on the Cell or function itself (so
+        gradient functions made anew for it share them), else on this gradient function."""
+        from .nn.cell import Cell
+        if isinstance(self.target, (Cell, types.FunctionType)):
+            return _fast_table(self.target)
+        if self._own_fast is None:
+            self._own_fast = {}
+        return self._own_fast
+
+    def _adjoint_structure(self):
+        """What compiled code that calls this gradient function depends on (its key in the
+        cache when it is itself differentiated: grad(grad(f))). The function and what it is
+        bound to are part of it by identity: the inlined gradient reads their closure cells,
+        Parameters and a partial's arrays where they are (the key keeps them alive)."""
+        from .targets import Identity, constant_spec
+        return (self.fn, Identity(self.self_obj), self._config,
+                cache.structure(self.self_obj) if self.self_obj is not None else None,
+                constant_spec(self.prefix_args), constant_spec(self.prefix_kwargs))
 
     def request(self, args):
         """The Request (what to differentiate, how to lay it out) for a call with ``args``."""
@@ -148,24 +198,36 @@ class GradFunction:
             if p >= len(args):
                 raise ArgumentError("%s: cannot differentiate argument %d of %s: it was called with "
                                     "%d argument(s)" % (self.api, p, self.fn.__qualname__, len(args)))
+            if type(args[p]) in _CONTAINERS:
+                continue                    # a pytree: its leaves are checked where it is flattened
             if _kind(args[p]) not in _RUNTIME_KINDS:
                 raise ArgumentError("%s differentiates argument %d of %s, which must be a Tensor, "
                                     "an array or a number; got %s %r"
                                     % (self.api, p, self.fn.__qualname__, type(args[p]).__name__, args[p]))
             _warn_if_integer(self, p, args[p])
-        return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize)
+        return Request(positions, len(self.weights), self.sens, self.has_aux, layout, self.optimize,
+                       self.mode, self.split)
 
     # -- inspection -------------------------------------------------------------------------
-    def compiled(self, *args):
+    def compiled(self, *args, **kwargs):
         """The Compiled adjoint for these example arguments (default: every parameter a Tensor)."""
-        if not args:
+        if not args and not kwargs:
             args = self._example_args()
+        if self.n_tangents:
+            args = args[:-self.n_tangents]
+        if kwargs or self.prefix_args or self.prefix_kwargs or any(type(a) in _CONTAINERS for a in args):
+            from .calling import structured_entry
+            return structured_entry(self, args, kwargs)[0].compiled
         if self.sens:
             args = args[:-1]
         return self._entry(args, tuple(map(_kind, args))).compiled
 
     def _example_args(self):
-        sig = inspect.signature(self.fn)
+        if self.names_from is not None:             # a wrapped callable: its parameters
+            from .targets import example_args
+            args = example_args(self.names_from, len(self.prefix_args))
+            return args + ((None,) if self.sens else ()) + args[:self.n_tangents]
+        sig = inspect.signature(self.fn, follow_wrapped=False)
         params = list(sig.parameters.values())[1 if self.self_obj is not None else 0:]
         args = []
         for p in params:
@@ -174,7 +236,7 @@ class GradFunction:
             args.append(Tensor(np.zeros(1, np.float32)))
         if self.sens:
             args.append(None)
-        return tuple(args)
+        return tuple(args) + tuple(args[:self.n_tangents])
 
     @property
     def source(self):
@@ -226,16 +288,7 @@ def _arity_message(fn, sig, given):
         name, len(missing), "" if len(missing) == 1 else "s", listed)
 
 
-def _unbind(target):
-    from .nn.cell import Cell
-    if isinstance(target, Cell):
-        return type(target).construct, target
-    if isinstance(target, types.MethodType):
-        return target.__func__, target.__self__
-    if isinstance(target, types.FunctionType):
-        return target, None
-    raise ArgumentError("cannot differentiate a %s: give a Cell or a Python function"
-                        % type(target).__name__)
+_CONTAINERS = (tuple, list, dict)
 
 
 def _fast_table(target):
@@ -265,7 +318,7 @@ def _sens_for(sens, compiled):
     """The sens as the generated code takes it: one array for a single output, else a flat
     tuple with one per output; a clear error when its structure is not the output's."""
     leaves, given = flatten(_unwrap_sens(sens))
-    tree = compiled.output_tree
+    tree = getattr(compiled, "sens_tree", compiled.output_tree)
     if tree.n_leaves == 1 and len(leaves) == 1:
         return leaves[0]
     if len(leaves) != tree.n_leaves or _loose(given) != _loose(tree):
@@ -282,7 +335,7 @@ def _loose(tree):
 _MISS = object()
 
 
-def _make_stub(entry, types, args, sens):
+def _make_stub(entry, types, args, sens, n_tangents=0):
     """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
@@ -296,6 +349,10 @@ def _make_stub(entry, types, args, sens):
     for i, k in enumerate(entry.pattern):
         if isinstance(k, str):
             call.append("%s._data" % names[i] if k == "T" else names[i])
+        elif type(args[i]) in _CONTAINERS:  # (a tuple of arrays may not compare: _same)
+            env["_k%d" % i] = args[i]
+            env["_same"] = _same_constant
+            checks.append("not _same(a%d, _k%d)" % (i, i))
         else:                       # a constant the code was compiled for
             env["_k%d" % i] = args[i]
             checks.append("not (a%d is _k%d or a%d == _k%d)" % (i, i, i, i))
@@ -337,7 +394,7 @@ def _make_stub(entry, types, args, sens):
         parts = [wrap(sub, "%s[%d]" % (expr, k)) for k, sub in enumerate(layout)]
         return "(%s)" % "".join(p + ", " for p in parts) if len(parts) == 1 else "(%s)" % ", ".join(parts)
 
-    argc = n + (1 if sens else 0)
+    argc = n + (1 if sens else 0) + n_tangents
     lines = ["def stub(args):",
              "    if _S[0] != _EPOCH or len(args) != %d:" % argc,
              "        return _MISS"]
@@ -353,6 +410,7 @@ def _make_stub(entry, types, args, sens):
                   "        return _MISS"]
     if sens:
         call.append("_US(args[-1], _COMPILED)")
+    call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
     lines += ["    try:",
               "        r = _FN(%s)" % ", ".join(call),
               "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python
@@ -386,6 +444,13 @@ def _read_code(source, entry, env):
             env["%s_%d" % (name, k)] = key
             text = "%s[%s_%d]" % (text, name, k)
     return text
+
+
+def _same_constant(a, k):
+    try:
+        return a is k or bool(a == k)
+    except Exception:
+        return False
 
 
 def _tensor(array):

@@ -99,3 +99,34 @@ def tangent_grad(fn, wrt, args):
     tangent = load("tangent")
     g = tangent.grad(fn, wrt=wrt)
     return lambda: g(*args)
+
+
+# -- Hessian-vector products (forward over reverse where the peer has forward mode) ------------------
+def jax_hvp(make_fn, args, jit):
+    """``jax.jvp(jax.grad(f), (x,), (v,))[1]``, jitted or eager; NumPy in and out."""
+    jax = load("jax")
+    import numpy as np
+    import jax.numpy as jnp
+    f = make_fn(jnp)
+
+    def hvp(x, v):
+        return jax.jvp(jax.grad(f), (x,), (v,))[1]
+    if jit:
+        hvp = jax.jit(hvp)
+    return lambda: (np.asarray(hvp(*args)),)
+
+
+def autograd_hvp(make_fn, args):
+    """autograd has no forward mode: ``grad`` of ``<grad f(x), v>`` (reverse over reverse)."""
+    autograd = load("autograd")
+    import autograd.numpy as anp
+    f = make_fn(anp)
+    g = autograd.grad(lambda x, v: anp.sum(autograd.grad(f)(x) * v))
+    return lambda: (g(*args),)
+
+
+def torch_hvp(fn, args):
+    """``torch.autograd.functional.hvp`` (reverse over reverse, double backward)."""
+    torch = load("torch")
+    x, v = (torch.from_numpy(a) for a in args)
+    return lambda: (torch.autograd.functional.hvp(lambda t: fn(torch, t), x, v)[1].numpy(),)

@@ -275,3 +275,12 @@ def test_errors_show_paths_as_typed(tmp_path):
     src.write_text("import numpy as np\n\ndef f(x):\n    return np.fft.fft(x).real.sum()\n")
     err = fails(run("dump", "bad.py:f", cwd=tmp_path), code=1)
     assert "\nbad.py:4:12: " in err and str(tmp_path) not in err
+
+
+def test_jvp_prints_the_tangent_code(capsys):
+    # (in this process: the subprocess tests above cover the command line itself)
+    assert cli.main(["dump", "%s:loss" % MODEL, "--jvp", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "def loss_jvp(x, y, x_dot, y_dot):" in out and "# tangent of:" in out
+    assert cli.main(["dump", "%s:loss" % MODEL, "--jvp", "--get-all"]) == 2
+    assert "--jvp" in capsys.readouterr().err

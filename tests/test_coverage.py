@@ -312,7 +312,9 @@ def test_erf_against_scipy_when_it_is_installed():
     x = np.linspace(-10, 10, 100001)
     np.testing.assert_allclose(erf(x), special.erf(x), rtol=2e-15, atol=0)
     big = special.erfc(x) > 1e-300
-    np.testing.assert_allclose(erfc(x)[big], special.erfc(x)[big], rtol=2e-15, atol=0)
+    # (SciPy's own erfc is up to 64 ulp from the C library's math.erfc near x = 8.6, where
+    # adjoint's is within 5 ulp of math.erfc: test_erfc_... above; measured with SciPy 1.17)
+    np.testing.assert_allclose(erfc(x)[big], special.erfc(x)[big], rtol=2e-14, atol=0)
 
 
 # -- second derivatives: the rules are differentiable ---------------------------------------------

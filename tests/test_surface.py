@@ -109,8 +109,9 @@ OPS = {
     "transpose": R(X, (1, 0)), "tril": R(M), "triu": R(M), "unsqueeze": R(X, 0), "var": R(X, 1),
     "vstack": R((X, V2[:3])), "where": R(COND, X, Y), "zeros": R(3, **NONDIFF), "zeros_like": R(X, **NONDIFF),
 }
-# The autodiff entry points themselves are tested in test_api.py.
-OPS_ELSEWHERE = {"grad", "value_and_grad"}
+# The autodiff entry points themselves are tested in test_api.py (forward mode and Jacobians:
+# test_forward.py, test_functional.py).
+OPS_ELSEWHERE = {"grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev"}
 
 PRIMITIVES = {
     "ACos": R(X), "Abs": R(XD), "Acosh": R(XB), "Add": R(X, Y), "Asin": R(X), "Asinh": R(X), "Atan": R(X),

@@ -45,6 +45,9 @@ def structure(obj, _depth=0):
     """A hashable summary of what compiled code can depend on in a Cell (not array values)."""
     if _depth > 20:
         return ("deep",)
+    own = getattr(type(obj), "_adjoint_structure", None)
+    if own is not None:         # (a gradient function says what compiled code calling it depends on)
+        return ("S", type(obj), own(obj))
     if is_array_object(obj):
         flag = getattr(obj, "requires_grad", None)
         return ("P", flag) if flag is not None else ("T",)

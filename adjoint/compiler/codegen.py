@@ -20,6 +20,7 @@ g = gastutil.nodes
 
 _INFIX = {"+": g.Add, "-": g.Sub, "*": g.Mult, "/": g.Div, "**": g.Pow, "@": g.MatMult,
           "//": g.FloorDiv, "%": g.Mod}
+_LABELS = {"grad": "grad of: ", "tangent": "tangent of: ", "recompute": "recomputed: "}   # by role
 _COMPARE = {"<": g.Lt, "<=": g.LtE, ">": g.Gt, ">=": g.GtE, "==": g.Eq, "!=": g.NotEq}
 
 
@@ -224,7 +225,7 @@ class _Emitter:
             key = (_line(op.loc), op.role)
             if op.loc is not None and key != group:
                 group = key
-                label = "grad of: " if op.role == "grad" else ""
+                label = _LABELS.get(op.role, "")
                 self.line(depth, "# %s%s  [%s]" % (label, op.loc.text.strip(), op.loc.short()))
             prim = op.prim
             if prim is ir.IF:

@@ -4,32 +4,62 @@
 primitives, each with a rule), and that IR is copied in place, so differentiating the outer
 function differentiates the inner adjoint: second and third derivatives, source to source.
 """
-import numpy as np
-
 from ..errors import SourceError
 from . import ir
 from .sources import Guard
-from .trees import map_leaves
+from .trees import flatten, map_leaves
 
 
 def inline_gradient(lowerer, gradfn, args, kwargs, node):
-    from .pipeline import ARRAY, compile_request
-    if kwargs:
-        raise lowerer.error(node, "call a gradient function with positional arguments only")
-    args = list(args)
-    sens = args.pop() if gradfn.sens else None
-    marks = [ARRAY if isinstance(a, ir.Value) else a for a in args]
-    examples = [np.zeros(1) if m is ARRAY else m for m in marks]
+    """The adjoint IR of ``gradfn`` called with ``args`` and ``kwargs`` (abstract values; a
+    tuple, list or dict may hold Values), copied in place; returns its results."""
+    from .pipeline import ARRAY, Request, compile_request
+    n_tangents = getattr(gradfn, "n_tangents", 0)       # forward mode: the call ends with tangents
+    tangents = list(args[len(args) - n_tangents:]) if n_tangents else []
+    args = list(args[:len(args) - n_tangents]) if n_tangents else list(args)
+    args = list(getattr(gradfn, "prefix_args", ())) + list(args)
+    n_prefix = len(args) - len(_user(args, gradfn))
+    kwargs = dict(getattr(gradfn, "prefix_kwargs", {}), **kwargs)
+    sens = None
+    if gradfn.sens:
+        if "sens" in kwargs:
+            sens = kwargs.pop("sens")
+        elif len(args) > n_prefix:
+            sens = args.pop()
+        else:
+            raise lowerer.error(node, "this gradient function takes the sens (the output's gradient) last")
+
+    def mark(a):
+        return map_leaves(lambda v: ARRAY if isinstance(v, ir.Value) else v, a) \
+            if isinstance(a, (tuple, list, dict)) else ARRAY if isinstance(a, ir.Value) else a
+
+    def kind(a):
+        return map_leaves(lambda v: v.kind if isinstance(v, ir.Value) else None, a) \
+            if isinstance(a, (tuple, list, dict)) else a.kind if isinstance(a, ir.Value) else None
+
+    marks = [mark(a) for a in args]
+    kwmarks = {k: mark(v) for k, v in kwargs.items()}
     try:
-        request = gradfn.request(examples)
-        kinds = [a.kind if isinstance(a, ir.Value) else None for a in args]
-        compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request, kinds=kinds)
+        positions, layout = gradfn.layout_fn(len(args) - n_prefix, len(gradfn.weights), gradfn.single_weight)
+        for p in positions:
+            if p >= len(args) - n_prefix:
+                raise SourceError("cannot differentiate argument %d: the gradient function was called "
+                                  "with %d argument(s)" % (p, len(args) - n_prefix), lowerer.loc(node))
+        positions = tuple(p + n_prefix for p in positions)
+        layout = _shift(layout, n_prefix)
+        request = Request(positions, len(gradfn.weights), gradfn.sens, gradfn.has_aux, layout,
+                          mode=getattr(gradfn, "mode", "vjp"))
+        compiled = compile_request(gradfn.fn, gradfn.self_obj, marks, gradfn.weights, request,
+                                   kwargs=kwmarks, kinds=[kind(a) for a in args],
+                                   names=gradfn._names(len(args)) if hasattr(gradfn, "_names") else None,
+                                   qualname=getattr(gradfn, "title", None))
     except SourceError:
         raise
     except Exception as exc:
         raise lowerer.error(node, "cannot compile this gradient inside compiled code: %s" % exc) from None
     func = compiled.func
-    params = [a for a in args if isinstance(a, ir.Value)]
+    params = [v for a in args for v in flatten(a)[0] if isinstance(v, ir.Value)]
+    params += [v for k in sorted(kwargs) for v in flatten(kwargs[k])[0] if isinstance(v, ir.Value)]
     # What the inner gradient reads from outside is read (and checked) by the outer code too;
     # its roots are fixed here, since the inner function object is itself checked.
     for obj, v, (source, tier) in zip(compiled.inputs, func.params[len(params):], compiled.input_sources):
@@ -39,11 +69,29 @@ def inline_gradient(lowerer, gradfn, args, kwargs, node):
                                 guard.expected, guard.tier))
     if gradfn.sens:
         params.append(lowerer.operand(sens, node) if not isinstance(sens, ir.Value) else sens)
+    for p, t in zip(positions, tangents):       # a tangent per leaf of each differentiated argument
+        found = flatten(args[p])[0] if isinstance(args[p], (tuple, list, dict)) else [args[p]]
+        given = flatten(t)[0] if isinstance(t, (tuple, list, dict)) else [t]
+        if len(given) != len(found):
+            raise lowerer.error(node, "a tangent must have its argument's structure")
+        params.extend(lowerer.operand(g, node) for a, g in zip(found, given) if isinstance(a, ir.Value))
     mapping = {}
     for old, new in zip(func.params, params):
         mapping[old] = new
     lowerer.ctx.ops.extend(_clone_ops(func.body.ops, mapping))
     return _rebuild(compiled.returns, mapping)
+
+
+def _user(args, gradfn):
+    return args[len(getattr(gradfn, "prefix_args", ())):]
+
+
+def _shift(layout, n):
+    if not n:
+        return layout
+    if isinstance(layout, tuple) and layout and isinstance(layout[0], str):
+        return ("dx", layout[1] + n) if layout[0] == "dx" else layout
+    return tuple(_shift(x, n) for x in layout)
 
 
 def _map(mapping, a):

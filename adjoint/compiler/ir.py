@@ -246,7 +246,8 @@ def _print_ops(ops, lines, indent, show):
                 lines.append(indent + "  yield " + ", ".join(show(y) for y in block.yields))
             continue
         if op.loc is not None:
-            text = text.ljust(48) + "  # %s%s" % ("grad of " if op.role == "grad" else "", op.loc.short())
+            label = {"grad": "grad of ", "tangent": "tangent of ", "recompute": "recomputed "}.get(op.role, "")
+            text = text.ljust(48) + "  # %s%s" % (label, op.loc.short())
         lines.append(text)
 
 

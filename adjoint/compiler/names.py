@@ -7,6 +7,8 @@ import re
 def function_name(qualname, suffix="grad"):
     """'Net.construct' -> 'Net_construct_grad'."""
     base = re.sub(r"[^0-9a-zA-Z_]", "_", qualname.replace(".<locals>.", "_"))
+    if re.search(r"[<>()]", qualname):      # '<lambda>', 'grad(f)': no runs of underscores
+        base = re.sub(r"_+", "_", base).strip("_") or "fn"
     return "%s_%s" % (base, suffix) if suffix else base
 
 

@@ -14,7 +14,8 @@ import time
 from ..errors import SourceError
 import numpy as np
 
-from . import checks, codegen, gastutil, ir, names
+from . import checks, codegen, gastutil, ir
+from . import names as naming
 from .fence import check_function
 from .cache import array_paths
 from .frontend import parse_function
@@ -38,15 +39,21 @@ class Request:
     ('aux', None) (the outputs after the first, as a tuple).
     """
 
-    def __init__(self, positions, n_weights, sens, has_aux, layout, optimize=True):
+    def __init__(self, positions, n_weights, sens, has_aux, layout, optimize=True, mode="vjp", split=False):
         self.positions, self.n_weights = tuple(positions), n_weights
         self.sens, self.has_aux, self.layout = sens, has_aux, layout
         self.optimize = optimize
+        # 'vjp': reverse mode (gradients); 'jvp': forward mode, the generated function takes one
+        # tangent per differentiated leaf after its inputs and returns ('tan', None) leaves
+        self.mode = mode
+        # split: the layout is a pair (what the forward part returns, what the pullback returns);
+        # the pullback takes the residuals and the sens (passes/split.py; ops.vjp)
+        self.split = split
         self.checks = checks.enabled()      # ADJOINT_CHECK: run-time invariants in the code
 
     def key(self):
         return (self.positions, self.n_weights, self.sens, self.has_aux, self.layout, self.optimize,
-                self.checks)
+                self.checks, self.mode, self.split)
 
 
 class Compiled:
@@ -65,12 +72,25 @@ class Compiled:
         return "# before differentiation\n%s\n\n# after\n%s\n" % (self.ir_before, self.ir_after)
 
 
-def lower(fn, self_obj, args, kwargs=None, kinds=None):
-    """The SSA Func of ``fn`` called with ``args`` (ARRAY marks an array argument, anything
-    else is a known constant), plus the Context that lists what it read from outside.
-    ``kinds``: per argument, 'tensor', 'ndarray' or 'number' when known."""
+def is_mark(a):
+    return a is ARRAY or a is SCALAR
+
+
+def has_marks(a):
+    """Is ``a`` a mark, or a tuple/list/dict holding one (an argument that is a pytree)?"""
+    return any(is_mark(leaf) for leaf in flatten(a)[0]) if isinstance(a, (tuple, list, dict)) else is_mark(a)
+
+
+def lower(fn, self_obj, args, kwargs=None, kinds=None, names=None):
+    """The SSA Func of ``fn`` called with ``args`` (ARRAY marks an array argument, SCALAR a
+    number, anything else is a known constant; a tuple, list or dict may hold marks: a pytree),
+    plus the Context that lists what it read from outside. ``kwargs``: keyword arguments, marked
+    the same way. ``kinds``: per argument (and per leaf of a pytree), 'tensor', 'ndarray' or
+    'number' when known. ``names``: the arguments' names (default: the parameters').
+    The Func's parameters are the marked leaves: of the arguments in order, then of the
+    keyword arguments in order of their names; ``func.arg_values[i]`` lists argument i's."""
     with _room_to_inline():
-        return _lower(fn, self_obj, args, kwargs, kinds)
+        return _lower(fn, self_obj, args, kwargs, kinds, names)
 
 
 @contextlib.contextmanager
@@ -86,36 +106,60 @@ def _room_to_inline():
         sys.setrecursionlimit(old)
 
 
-def _lower(fn, self_obj, args, kwargs, kinds):
+def _lower(fn, self_obj, args, kwargs, kinds, names):
     src = parse_function(fn)
     check_function(src)
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, follow_wrapped=False)
     ctx = Context(fn, self_obj)
     params, call_args = [], []
-    user_params = list(sig.parameters)
-    offset = 1 if self_obj is not None else 0
+    user_params = _param_names(sig, len(args), self_obj is not None)
     scalars = set()
-    for i, a in enumerate(args):
-        if a is ARRAY or a is SCALAR:
-            name = user_params[i + offset] if i + offset < len(user_params) else "arg%d" % i
-            v = ir.Value(name, kind=kinds[i] if kinds else None)
-            params.append(v)
-            call_args.append(v)
-            if a is SCALAR:
-                scalars.add(v)
+    arg_values = []
+
+    def bind_marks(a, name, kind):
+        """``a`` with its marks made parameters (named ``name``, ``name_key``...)."""
+        if not has_marks(a):
+            return a, []
+        if is_mark(a):
+            leaves, tree, kind_leaves, paths = [a], None, [kind], [""]
         else:
-            call_args.append(a)
+            leaves, tree = flatten(a)
+            kind_leaves = flatten(kind)[0] if isinstance(kind, (tuple, list, dict)) else [None] * len(leaves)
+            paths = _leaf_paths(a)
+        made, values = [], []
+        for leaf, k, path in zip(leaves, kind_leaves, paths):
+            if is_mark(leaf):
+                v = ir.Value(name + path, kind=k)
+                params.append(v)
+                values.append(v)
+                if leaf is SCALAR:
+                    scalars.add(v)
+                made.append(v)
+            else:
+                made.append(leaf)
+        return (made[0] if tree is None else tree.unflatten(made)), values
+
+    for i, a in enumerate(args):
+        name = names[i] if names and i < len(names) else user_params[i]
+        value, values = bind_marks(a, name, kinds[i] if kinds else None)
+        call_args.append(value)
+        arg_values.append(values)
+    bound_kwargs = {}
+    for key in sorted(kwargs or {}):
+        bound_kwargs[key] = bind_marks(kwargs[key], key, None)[0]
     if self_obj is not None:
         call_args.insert(0, self_obj)
     try:
-        bound = sig.bind(*call_args, **(kwargs or {}))
+        bound = sig.bind(*call_args, **bound_kwargs)
     except TypeError as exc:
         raise SourceError("%s: %s" % (src.qualname, exc), src.loc(src.node)) from None
     given = set(bound.arguments)
     bound.apply_defaults()
     env = dict(bound.arguments)
     for name in env:
-        if name not in given:           # a default value: read from the function, guarded
+        kind = sig.parameters[name].kind
+        if name not in given and kind not in (kind.VAR_POSITIONAL, kind.VAR_KEYWORD):
+            # a default value: read from the function, guarded
             env[name] = ctx.read(env[name], Source(("default", name)), EPOCH, name)
     lowerer = Lowerer(ctx, src, fn, env)
     if self_obj is not None and callable(getattr(type(self_obj), "bprop", None)):
@@ -126,7 +170,31 @@ def _lower(fn, self_obj, args, kwargs, kinds):
     outputs = [o if isinstance(o, ir.Value) else ir.Const(o) for o in leaves]
     func = ir.Func(src.qualname, params, ir.Block(ctx.ops), outputs, tree)
     func.scalar_params = scalars
+    func.arg_values = arg_values
     return func, ctx, src
+
+
+def _param_names(sig, n_args, bound_self):
+    """A name for each of ``n_args`` arguments: its parameter's, ``args0``... for ``*args``."""
+    params = list(sig.parameters.values())[1 if bound_self else 0:]
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    return [positional[i] if i < len(positional) else
+            "%s%d" % (star, i - len(positional)) if star else "arg%d" % i for i in range(n_args)]
+
+
+def _leaf_paths(value):
+    """``_w``, ``_0_b``...: a suffix per leaf of a pytree, from its keys and positions."""
+    if isinstance(value, dict):
+        return ["_%s%s" % (_key_text(k), p) for k, v in value.items() for p in _leaf_paths(v)]
+    if isinstance(value, (tuple, list)):
+        return ["_%d%s" % (i, p) for i, v in enumerate(value) for p in _leaf_paths(v)]
+    return [""]
+
+
+def _key_text(key):
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in str(key))
+    return text or "k"
 
 
 def check_outputs(func, seeded, src):
@@ -157,13 +225,16 @@ def check_outputs(func, seeded, src):
                           hint="return the value to differentiate (a loss), e.g. `return np.sum(...)`")
 
 
-def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=None):
+def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=None, names=None,
+                    qualname=None):
     """Compile the gradient of ``fn`` (with ``self_obj`` bound, if a method) for ``request``.
 
-    ``weights``: the Parameter objects to differentiate with respect to, in order.
+    ``weights``: the Parameter objects to differentiate with respect to, in order. ``args``,
+    ``kwargs``, ``kinds``, ``names``: as ``lower`` takes them. ``qualname``: what the generated
+    code says it was made from (default: fn's name).
     """
     start = time.perf_counter()
-    func, ctx, src = lower(fn, self_obj, args, kwargs, kinds)
+    func, ctx, src = lower(fn, self_obj, args, kwargs, kinds, names)
     arg_params = list(func.params)
     paths = array_paths(self_obj)
     # Weights the function never reads still get (zero) gradients: make them inputs too.
@@ -187,25 +258,44 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
         check(func, "lowering")
     ir_before = str(func)
 
-    wrt = [arg_params[_array_index(args, i)] for i in request.positions]
+    wrt, starts = [], {}
+    for i in request.positions:
+        values = _differentiated(func, args, i)
+        starts[i] = (len(wrt), len(values))
+        wrt.extend(values)
+    n_pos = len(wrt)
     wrt += [ctx.inputs[id(w)][1] for w in weights]
     seeded = _seeded(func, request)
     check_outputs(func, seeded, src)
-    adj = differentiate(func, wrt, request.sens, seeded)
+    if request.mode == "jvp":
+        from .forward import jvp
+        adj = jvp(func, wrt, seeded)
+    else:
+        adj = differentiate(func, wrt, request.sens, seeded)
     n_out = len(func.outputs)
     outputs, grads = adj.outputs[:n_out], adj.outputs[n_out:]
-    n_pos = len(request.positions)
 
     def resolve(leaf):
         kind, i = leaf
         if kind == "dx":
-            return grads[request.positions.index(i)]
+            start, n = starts[i]
+            if not isinstance(args[i], (tuple, list, dict)):
+                return grads[start]
+            found = iter(grads[start:start + n])      # a pytree: its gradients in its structure
+            return map_leaves(lambda a: next(found) if a is ARRAY or a is SCALAR else None, args[i])
         if kind == "dw":
             return grads[n_pos + i]
         if kind == "out":
-            return func.output_tree.unflatten(outputs)
+            whole = func.output_tree.unflatten(outputs)
+            return whole if i is None else whole[i]
         if kind == "aux":
-            return tuple(func.output_tree.unflatten(outputs)[1:])
+            rest = tuple(func.output_tree.unflatten(outputs)[1:])
+            # 'one': a lone aux output by itself, several as a tuple (MindSpore's jvp, vjp, jac*)
+            return rest[0] if i == "one" and len(rest) == 1 else rest
+        if kind == "tan":          # forward mode: the tangents of the seeded outputs
+            if request.has_aux:
+                return func.output_tree.children[0].unflatten(grads)
+            return func.output_tree.unflatten(grads)
         raise AssertionError(leaf)
 
     returns = _map_layout(request.layout, resolve)
@@ -214,19 +304,58 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
         check(adj, "differentiation")
     if request.optimize:
         adj = optimize(adj, check)
+    if request.mode == "vjp" and any(op.attrs.get("recompute") for op in adj.body.ops):
+        from .recompute import rematerialize       # checkpointed regions: recomputed in the reverse
+        from .passes import dce
+        adj = dce(rematerialize(adj))
+        if check:
+            check(adj, "rematerialize")
     # optimize may have replaced returned values: re-resolve through the final outputs
     returns = _relink(returns, adj)
     ir_after = str(adj)
-    name = names.function_name(src.qualname)
-    header = "Generated by adjoint from %s (%s). Do not edit." % (src.qualname, os.path.basename(src.file))
+    title = qualname or src.qualname
+    name = naming.function_name(title, "jvp" if request.mode == "jvp" else "grad")
+    header = "Generated by adjoint from %s (%s). Do not edit." % (title, os.path.basename(src.file))
+    pullback = None
+    if request.split:
+        parts = _split(adj, returns, check)
+        if parts is not None:
+            adj, returns, pullback_func, pullback_returns = parts
+            name = naming.function_name(title, "forward")
+            pullback = codegen.build(pullback_func, naming.function_name(title, "pullback"), pullback_returns,
+                                     header, request.checks)
+            ir_after = "%s\n\n# pullback\n%s" % (adj, pullback_func)
     generated = codegen.build(adj, name, returns, header, request.checks)
     compiled = Compiled(generated, inputs, ir_before, ir_after, request.layout,
-                        time.perf_counter() - start, src.qualname)
+                        time.perf_counter() - start, title)
+    # split: fn returns (first, residuals), pullback(*residuals, sens) returns second; when the
+    # function cannot be split, pullback is None and fn returns (first, second) from the sens
+    compiled.pullback = pullback
+    if pullback is not None:
+        compiled.source = "%s\n\n%s" % (compiled.source, pullback.source)
     compiled.input_sources = sources               # where each input is read again at a call
     compiled.guards = list(ctx.guards.values())    # what else compilation read from outside
     compiled.func, compiled.returns = adj, returns   # for inlining into a higher-order gradient
     compiled.output_tree = func.output_tree
+    # what a sens (or a tangent's output) is shaped like: the differentiated outputs
+    compiled.sens_tree = func.output_tree.children[0] if request.has_aux else func.output_tree
     return compiled
+
+
+def _split(adj, returns, check):
+    """The adjoint split where the sens (its last parameter) enters: (forward Func, what it
+    returns, pullback Func, what that returns), or None."""
+    from .passes.split import split
+    first, second = returns
+    leaves2, tree2 = flatten(second)
+    parts = split(adj, [adj.params[-1]], ir.leaves(first), leaves2)
+    if parts is None:
+        return None
+    forward, back, residuals = parts
+    if check:
+        check(forward, "split (forward)")
+        check(back, "split (pullback)")
+    return forward, (first, tuple(residuals)), back, tree2.unflatten(back.outputs)
 
 
 def _seeded(func, request):
@@ -246,11 +375,11 @@ def _checker():
     return None
 
 
-def _array_index(args, i):
-    """Position among the array arguments of argument ``i``."""
-    if args[i] is not ARRAY and args[i] is not SCALAR:
+def _differentiated(func, args, i):
+    """The parameters of argument ``i`` (its leaves, for a pytree) to differentiate."""
+    if not has_marks(args[i]):
         raise SourceError("argument %d is not a Tensor and cannot be differentiated" % i)
-    return sum(1 for a in args[:i] if a is ARRAY or a is SCALAR)
+    return func.arg_values[i]
 
 
 def _map_layout(layout, fn):

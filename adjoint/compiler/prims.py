@@ -10,8 +10,19 @@ optionally a derivative rule in bprop form registered with ``@prim.vjp``::
     def _(x, out, dout):
         return dout * out
 
+and a forward-mode rule registered with ``@prim.jvp``: the tangent of the result from one
+tangent per differentiable argument (None where that argument has none)::
+
+    @exp.jvp
+    def _(x, out, dx):
+        return dx * out
+
 Rules are ordinary Python: the lowering inlines them like any other function, so the reverse
-sweep is built from primitives too (and can be differentiated again).
+sweep and the tangent code are built from primitives too (and can be differentiated again).
+A primitive without a jvp rule gets its tangent from its facts: ``linear`` (the primitive
+applied to the tangents), ``multilinear`` (linear in each argument alone: the sum over the
+arguments of the primitive with that one replaced by its tangent), or else from its vjp rule,
+which is linear in ``dout``: its transpose (``compiler/forward.py``).
 """
 import inspect
 
@@ -40,17 +51,22 @@ class Prim:
     """A primitive and the facts the passes may use about it: ``shape`` (above),
     ``shape_only`` (argument positions read only for their shape: a saved shape will do),
     ``commutative``, ``boolean`` (the result is a truth value: no gradient, and not something
-    to differentiate), ``linear`` (linear in its differentiable arguments), ``kind`` (its
-    result's run-time kind when the operands don't tell: 'list' for a run-time list)."""
+    to differentiate), ``linear`` (linear in its differentiable arguments, taken together),
+    ``multilinear`` (linear in each differentiable argument when the others are fixed, as a
+    product is), ``kind`` (its result's run-time kind when the operands don't tell: 'list' for
+    a run-time list)."""
 
     def __init__(self, name, impl, sig="x", emit=None, infix=None, unary=None, attr=None,
                  method=None, subscript=False, diff=None, pure=True, keywords=None,
-                 shape=None, shape_only=(), commutative=False, boolean=False, linear=False, kind=None):
+                 shape=None, shape_only=(), commutative=False, boolean=False, linear=False,
+                 multilinear=False, kind=None):
         self.name = name
         self.impl = impl
         self.kind = kind            # what its result is at run time, when not its operands' kind
         self.shape, self.shape_only = shape, tuple(shape_only)
         self.commutative, self.boolean, self.linear = commutative, boolean, linear
+        self.multilinear = multilinear
+        self.jvp_rule = None
         self.signature = inspect.signature(eval("lambda %s: None" % sig))
         self.params = list(self.signature.parameters)
         self.emit = emit or name
@@ -78,6 +94,27 @@ class Prim:
         """Register ``fn(*params, out, dout)`` as this primitive's derivative rule."""
         self.rule, self.rule_kind = fn, "vjp"
         return fn
+
+    def jvp(self, fn):
+        """Register ``fn(*params, out, *tangents)`` as this primitive's forward-mode rule: one
+        tangent per differentiable parameter (``diff``, in order; a tuple for a ``*`` one), None
+        for an argument without one; it returns the tangent of the result."""
+        self.jvp_rule = fn
+        return fn
+
+    @property
+    def tangent_kind(self):
+        """How forward mode gets this primitive's tangent: 'rule', 'linear', 'multilinear',
+        'transposed' (from the vjp rule) or None (not differentiable)."""
+        if not self.differentiable:
+            return None
+        if self.jvp_rule is not None:
+            return "rule"
+        if self.linear:
+            return "linear"
+        if self.multilinear:
+            return "multilinear"
+        return "transposed"
 
     @property
     def differentiable(self):

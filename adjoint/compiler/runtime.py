@@ -238,8 +238,19 @@ def getitem_grad(g, x, *index):
     if dtype is None or dtype.kind != "f":
         dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
     out = np.zeros(_shape(x), dtype=dtype)
-    np.add.at(out, idx, g)
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
+        out[idx] = g                    # basic indexing picks each element once: no np.add.at
+    else:
+        np.add.at(out, idx, g)
     return out
+
+
+def scatter_add(acc, g, *index):
+    """``acc + getitem_grad(g, acc, *index)``, added into ``acc`` itself: a fresh array (the
+    gradient of one slice of x) gets the gradient of another slice (passes/simplify.py)."""
+    add_at(acc, g, *index)
+    return acc
 
 
 def add_at(acc, g, *index):
@@ -322,3 +333,13 @@ def check_sens(sens, out, name):
         raise ArgumentError("sens for the output of %s must have shape %s, the output's; got %s"
                             % (name, tuple(_shape(out)), tuple(np.shape(sens))))
     return sens
+
+
+def copy_tape(tape):
+    """A loop's tape (lists of saved tuples, inner loops' tapes among them) copied down to the
+    arrays, which are shared: a pullback pops its copy and may run again."""
+    if type(tape) is list:
+        return [copy_tape(x) for x in tape]
+    if type(tape) is tuple:
+        return tuple(copy_tape(x) for x in tape)
+    return tape

@@ -118,7 +118,7 @@ def path_source(path):
 
 def _defaults(fn):
     import inspect
-    return {name: p.default for name, p in inspect.signature(fn).parameters.items()
+    return {name: p.default for name, p in inspect.signature(fn, follow_wrapped=False).parameters.items()
             if p.default is not p.empty}
 
 

@@ -10,11 +10,12 @@ list of leaves and rebuilt from one. The one tree walk the compiler and the API 
 class Tree:
     """The shape of a nested container: ``kind`` is None for a leaf, else tuple/list/dict."""
 
-    __slots__ = ("kind", "children", "keys", "n_leaves")
+    __slots__ = ("kind", "children", "keys", "n_leaves", "_k", "_h")
 
     def __init__(self, kind=None, children=(), keys=None):
         self.kind, self.children, self.keys = kind, tuple(children), keys
         self.n_leaves = 1 if kind is None else sum(c.n_leaves for c in self.children)
+        self._k = self._h = None        # (its key and hash, made once: trees are not changed)
 
     @property
     def is_leaf(self):
@@ -40,13 +41,19 @@ class Tree:
         return self.kind(*items)            # a namedtuple
 
     def _key(self):
-        return (self.kind, self.keys, tuple(c._key() for c in self.children))
+        k = self._k
+        if k is None:
+            k = self._k = (self.kind, self.keys, tuple(c._key() for c in self.children))
+        return k
 
     def __eq__(self, other):
-        return isinstance(other, Tree) and self._key() == other._key()
+        return isinstance(other, Tree) and (self is other or self._key() == other._key())
 
     def __hash__(self):
-        return hash(self._key())
+        h = self._h
+        if h is None:
+            h = self._h = hash(self._key())
+        return h
 
     def describe(self):
         """``(*, *)``, ``{'a': *, 'b': [*]}``: for error messages."""

@@ -127,6 +127,15 @@ class Cell(metaclass=_CellType):
     def set_grad(self, requires_grad=True):
         return self
 
+    def recompute(self, **kwargs):
+        """MindSpore's ``Cell.recompute()``: in a gradient, the values this Cell computes are not
+        kept for the reverse sweep but computed again there, from its inputs (its outputs are
+        kept): less memory for a second run of this Cell's forward (``compiler/recompute.py``).
+        MindSpore's keyword arguments (use_reentrant, output_recompute...) change nothing here."""
+        object.__setattr__(self, "_recompute", True)
+        structure_changed()
+        return self
+
     def extend_repr(self):
         return ""
 

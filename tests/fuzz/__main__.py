@@ -49,7 +49,8 @@ def make_case(seed, index, order):
 
 
 def work(args):
-    seed, index, order = args
+    seed, index, order = args[:3]
+    forward = len(args) > 3 and args[3]
     t0 = time.time()
     try:
         case = make_case(seed, index, order)
@@ -62,6 +63,9 @@ def work(args):
     if res.cls in ("wrong", "crash", "refused"):
         rec["case"] = case
         rec["result"] = res
+    if forward and res.cls == "ok":          # forward mode against reverse mode (forward.py)
+        from .forward import check_forward
+        rec["forward"] = check_forward(case)
     return rec
 
 
@@ -100,6 +104,8 @@ def main(argv=None):
     ap.add_argument("--save", help="pickle the failures (cases and results) to this file")
     ap.add_argument("--only", type=int, nargs="*", help="run only these program indices")
     ap.add_argument("--from-saved", help="skip the run: shrink and show the failures saved by --save")
+    ap.add_argument("--forward", action="store_true",
+                    help="also check forward mode (jvp) against reverse mode on the first-order programs that pass")
     a = ap.parse_args(argv)
     if a.from_saved:
         with open(a.from_saved, "rb") as fh:
@@ -111,7 +117,7 @@ def main(argv=None):
         return show(a, failures)
 
     indices = a.only if a.only else range(a.start, a.start + a.n)
-    jobs = [(a.seed, i, a.order) for i in indices]
+    jobs = [(a.seed, i, a.order, a.forward) for i in indices]
     t0 = time.time()
     recs = []
     if a.jobs > 1:
@@ -139,6 +145,16 @@ def main(argv=None):
             for cause, n in causes.most_common():
                 ex = [r["index"] for r in recs if r["cls"] == cls and r["cause"] == cause][:5]
                 print("  %5d  %s   (e.g. %s)" % (n, cause, ", ".join(map(str, ex))))
+    fwd = [r["forward"] for r in recs if "forward" in r]
+    if fwd:
+        fcounts = collections.Counter(c for c, _ in fwd)
+        print("\nforward mode (jvp against <grad, v>): " + ", ".join(
+            "%s %d" % (c, fcounts.get(c, 0)) for c in ("ok", "wrong", "crash", "refused", "skipped")))
+        for c in ("wrong", "crash", "refused"):
+            causes = collections.Counter(cause for cls, cause in fwd if cls == c)
+            for cause, n in causes.most_common(8):
+                ex = [r["index"] for r in recs if r.get("forward") == (c, cause)][:5]
+                print("  %s %5d  %s   (e.g. %s)" % (c, n, cause, ", ".join(map(str, ex))))
     feats = collections.Counter(f for r in recs for f in r["features"])
     print("\nfeatures generated (programs using each): " + ", ".join(
         "%s %d" % kv for kv in sorted(feats.items())))

@@ -42,6 +42,9 @@ def apply(L, func, args, kwargs, node):
         raise L.error(node, "calling a Tensor value is not supported")
     if isinstance(func, Prim):
         return L.call_prim(func, args, kwargs, node)
+    lower_with = getattr(func, "_adjoint_lower", None)
+    if lower_with is not None:              # (ops.jvp, adjoint.hvp: their compiled code, inlined)
+        return lower_with(L, args, kwargs, node)
     if getattr(func, "_adjoint_compile_time", False):
         try:
             return func(*args, **kwargs)    # inspects abstract values, decides now
@@ -76,6 +79,9 @@ def apply(L, func, args, kwargs, node):
     if is_cell(func):
         if callable(getattr(type(func), "bprop", None)):
             return L.bprop_call(func, args, kwargs, node)
+        if func.__dict__.get("_recompute"):     # Cell.recompute(): its values are computed again
+            from ..recompute import lower_marked
+            return lower_marked(L, lambda: L.inline(type(func).construct, [func] + list(args), kwargs, node))
         return L.inline(type(func).construct, [func] + list(args), kwargs, node)
     if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
         return L.inline(func.__func__, [func.__self__] + list(args), kwargs, node)
@@ -175,7 +181,7 @@ def inline(L, fn, args, kwargs, node, loc_override=None, role=None):
     where = L.loc(node)
     src = parse_function(fn, where)
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = inspect.signature(fn, follow_wrapped=False).bind(*args, **kwargs)
     except TypeError as exc:
         raise SourceError("bad call of %s: %s" % (src.qualname, exc), where) from None
     bound.apply_defaults()

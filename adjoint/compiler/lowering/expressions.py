@@ -9,7 +9,7 @@ import types
 
 from .. import gastutil, ir
 from .. import rules as P
-from ..hooks import is_cell, registry
+from ..hooks import is_array_object, is_cell, registry
 from ..sources import CALL, EPOCH, Source
 from .control import SymbolicRange
 from .python_calls import LocalFunction, _known_true
@@ -54,7 +54,10 @@ def load_name(L, node):
                         else ("cell", L.fn.__closure__[k], name))
         return L.ctx.read(L.closure[name], source, CALL, name)
     if name in L.globals:
-        return L.ctx.read(L.globals[name], Source(("global_in", L.globals, name)), CALL, name)
+        value = L.globals[name]
+        if L.globals.get("__name__", "").startswith("adjoint.") and not is_array_object(value):
+            return value            # adjoint's own modules (rules, ops): their globals are constants
+        return L.ctx.read(value, Source(("global_in", L.globals, name)), CALL, name)
     if hasattr(builtins, name):
         return getattr(builtins, name)
     if name in L.loop_locals:
@@ -189,6 +192,11 @@ def compare(L, node):
     for op, right_node in zip(node.ops, node.comparators):
         right = L.expr(right_node)
         fn = CMPOPS[type(op)]
+        if isinstance(op, (g.Is, g.IsNot)) and (left is None or right is None):
+            step = (left is right) == isinstance(op, g.Is)  # a Tensor value is never None
+            result = step if result is None else L.apply(P.logical_and, [result, step], {}, node)
+            left = right
+            continue
         if isinstance(op, (g.Is, g.IsNot, g.In, g.NotIn)) and (
                 isinstance(left, ir.Value) or isinstance(right, ir.Value)):
             raise L.error(node, "`%s` on a Tensor is not supported" % type(op).__name__.lower())

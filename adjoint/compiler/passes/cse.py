@@ -16,6 +16,8 @@ def _key(op):
     for a in op.args:
         if isinstance(a, ir.Value):
             parts.append(("v", a.id))
+        elif isinstance(a.value, slice):     # (slices are not hashable before Python 3.12)
+            parts.append(("s", _slice_key(a.value)))
         else:
             try:
                 hash(a.value)
@@ -27,6 +29,13 @@ def _key(op):
     return (op.prim.name, tuple(parts), op.kwnames)
 
 
+def _slice_key(s):
+    try:
+        return hash((s.start, s.stop, s.step)) and (s.start, s.stop, s.step)
+    except TypeError:
+        return ("o", id(s))
+
+
 def _cse_block(block, seen, mapping):
     kept = []
     for op in block.ops:
@@ -34,7 +43,8 @@ def _cse_block(block, seen, mapping):
         for inner in op.blocks:
             _cse_block(inner, dict(seen), mapping)
             inner.yields = [resolve(mapping, y) for y in inner.yields]
-        if op.prim.pure and not op.blocks and len(op.results) == 1 and not op.attrs.get("fresh"):
+        if op.prim.pure and not op.blocks and len(op.results) == 1 and not op.attrs.get("fresh") \
+                and not op.attrs.get("recomputed"):          # (a checkpoint's copy stays a copy)
             key = _key(op)
             first = seen.get(key)
             if first is not None:

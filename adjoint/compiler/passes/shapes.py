@@ -17,8 +17,11 @@ SCALAR = object()      # the class of values known to be numbers (shape ())
 class SameShape:
     def __init__(self, func):
         self.parent = {}
+        self.slices = {}          # (base's class, index widths) -> a value indexed so
         for p in func.scalar_params:
             self.union(p, SCALAR)
+        for a, b in getattr(func, "shape_pairs", ()):      # (a tangent is shaped like its value)
+            self.union(a, b)
         for op in ir.walk(func.body.ops):
             self._visit(op)
 
@@ -44,6 +47,13 @@ class SameShape:
     def _visit(self, op):
         """What the primitive's ``shape`` fact says about its result."""
         args, kind = op.args, op.prim.shape
+        if op.prim.subscript and op.prim.name == "getitem" and isinstance(args[0], ir.Value) and not op.blocks:
+            widths = _index_widths(args[1:])
+            if widths is not None:          # x[1:] and x[:-1]: as many elements
+                key = (self.find(args[0]), widths)
+                other = self.slices.setdefault(key, op.result)
+                if other is not op.result:
+                    self.union(op.result, other)
         if len(op.results) != 1 or op.blocks or kind is None:
             return
         out = op.result
@@ -65,6 +75,29 @@ class SameShape:
         elif kind == RESHAPE and isinstance(args[1], ir.Value) and args[1].op is not None \
                 and args[1].op.prim.shape == SHAPE and isinstance(args[1].op.args[0], ir.Value):
             self.union(out, args[1].op.args[0])
+
+
+
+def _index_widths(index):
+    """What an index keeps of each axis, when that decides the result's shape without knowing
+    the array's: equal constants, or slices keeping all but ``start + (-stop)`` elements (``1:``
+    and ``:-1`` both drop one); None when it does not."""
+    out = []
+    for a in index:
+        if not isinstance(a, ir.Const):
+            return None
+        v = a.value
+        if isinstance(v, slice):
+            start, stop, step = v.start, v.stop, v.step
+            if step not in (None, 1) or not (start is None or type(start) is int and start >= 0) \
+                    or not (stop is None or type(stop) is int and stop < 0):
+                return None
+            out.append(("drop", (start or 0) + (-stop if stop is not None else 0)))
+        elif type(v) in (int, bool) or v is None or v is Ellipsis:
+            out.append(("const", type(v), v))
+        else:
+            return None
+    return tuple(out)
 
 
 def _scalar(a):

@@ -16,17 +16,17 @@ _GEOMETRY = "stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1"
 _POOL = "kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), ceil_mode=False"
 _AVG = _POOL + ", count_include_pad=True, divisor_override=0"
 
-conv2d = Prim("conv2d", rc.conv2d, "x, w, " + _GEOMETRY)
-conv2d_grad_input = Prim("conv2d_grad_input", rc.conv2d_grad_input, "g, x, w, " + _GEOMETRY, diff=("g", "w"), shape=like(1), shape_only=(1,))
-conv2d_grad_weight = Prim("conv2d_grad_weight", rc.conv2d_grad_weight, "g, x, w, " + _GEOMETRY, diff=("g", "x"), shape=like(2), shape_only=(2,))
+conv2d = Prim("conv2d", rc.conv2d, "x, w, " + _GEOMETRY, multilinear=True)
+conv2d_grad_input = Prim("conv2d_grad_input", rc.conv2d_grad_input, "g, x, w, " + _GEOMETRY, diff=("g", "w"), shape=like(1), shape_only=(1,), multilinear=True)
+conv2d_grad_weight = Prim("conv2d_grad_weight", rc.conv2d_grad_weight, "g, x, w, " + _GEOMETRY, diff=("g", "x"), shape=like(2), shape_only=(2,), multilinear=True)
 max_pool2d = Prim("max_pool2d", rc.max_pool2d, "x, " + _POOL)
-max_pool2d_grad = Prim("max_pool2d_grad", rc.max_pool2d_grad, "g, x, out, " + _POOL, diff=("g",), shape=like(1))
-max_pool2d_pick = Prim("max_pool2d_pick", rc.max_pool2d_pick, "g, x, out, " + _POOL, diff=("g",))
-avg_pool2d = Prim("avg_pool2d", rc.avg_pool2d, "x, " + _AVG)
-avg_pool2d_grad = Prim("avg_pool2d_grad", rc.avg_pool2d_grad, "g, x, " + _AVG, diff=("g",), shape=like(1), shape_only=(1,))
-bias_add = Prim("bias_add", rc.bias_add, "x, b", shape=like(0))
-bias_add_grad = Prim("bias_add_grad", rc.bias_add_grad, "g")
-bias_broadcast = Prim("bias_broadcast", rc.bias_broadcast, "d, g", diff=("d",), shape=like(1), shape_only=(1,))
+max_pool2d_grad = Prim("max_pool2d_grad", rc.max_pool2d_grad, "g, x, out, " + _POOL, diff=("g",), shape=like(1), linear=True)
+max_pool2d_pick = Prim("max_pool2d_pick", rc.max_pool2d_pick, "g, x, out, " + _POOL, diff=("g",), linear=True)
+avg_pool2d = Prim("avg_pool2d", rc.avg_pool2d, "x, " + _AVG, linear=True)
+avg_pool2d_grad = Prim("avg_pool2d_grad", rc.avg_pool2d_grad, "g, x, " + _AVG, diff=("g",), shape=like(1), shape_only=(1,), linear=True)
+bias_add = Prim("bias_add", rc.bias_add, "x, b", shape=like(0), linear=True)
+bias_add_grad = Prim("bias_add_grad", rc.bias_add_grad, "g", linear=True)
+bias_broadcast = Prim("bias_broadcast", rc.bias_broadcast, "d, g", diff=("d",), shape=like(1), shape_only=(1,), linear=True)
 
 
 

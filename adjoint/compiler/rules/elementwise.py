@@ -5,14 +5,14 @@ import numpy as np
 
 from .. import runtime as rt
 from ..prims import BROADCAST, Prim, SAME, alias, like, nondiff
-from ..runtime import unbroadcast, tie_mask
+from ..runtime import broadcast_like, unbroadcast, tie_mask
 
-add = Prim("add", np.add, "x, y", infix="+", shape=BROADCAST, commutative=True)
-sub = Prim("sub", np.subtract, "x, y", infix="-", shape=BROADCAST)
+add = Prim("add", np.add, "x, y", infix="+", shape=BROADCAST, commutative=True, linear=True)
+sub = Prim("sub", np.subtract, "x, y", infix="-", shape=BROADCAST, linear=True)
 mul = Prim("mul", np.multiply, "x, y", infix="*", shape=BROADCAST, commutative=True)
 truediv = Prim("truediv", np.true_divide, "x, y", infix="/", shape=BROADCAST)
 power = Prim("power", np.power, "x, y", infix="**", shape=BROADCAST)
-negative = Prim("negative", np.negative, "x", unary="-", shape=SAME)
+negative = Prim("negative", np.negative, "x", unary="-", shape=SAME, linear=True)
 maximum = Prim("maximum", np.maximum, "x, y", emit="np.maximum", shape=BROADCAST, commutative=True)
 minimum = Prim("minimum", np.minimum, "x, y", emit="np.minimum", shape=BROADCAST, commutative=True)
 where = Prim("where", np.where, "cond, x, y", emit="np.where", diff=("x", "y"))
@@ -30,7 +30,7 @@ sigmoid = Prim("sigmoid", rt.sigmoid, emit="sigmoid", shape=SAME)
 relu = Prim("relu", rt.relu, emit="relu", shape=SAME)
 floor_divide = Prim("floor_divide", np.floor_divide, "x, y", infix="//", shape=BROADCAST)
 mod = Prim("mod", np.mod, "x, y", infix="%", shape=BROADCAST)
-identity_p = Prim("pos", rt.identity, emit="identity", shape=SAME)
+identity_p = Prim("pos", rt.identity, emit="identity", shape=SAME, linear=True)
 
 for _op, _prim in [(operator.add, add), (operator.sub, sub), (operator.mul, mul),
                    (operator.truediv, truediv), (operator.neg, negative),
@@ -207,3 +207,151 @@ for _op, _prim in [(operator.lt, less), (operator.le, less_equal), (operator.gt,
     alias(_op, _prim)
 alias(operator.floordiv, floor_divide)
 alias(operator.mod, mod)
+
+
+# -- forward mode (jvp rules: the tangent of the result from the arguments' tangents) ----------
+# A tangent is None where an argument has none (known while compiling: ``absent``). A result's
+# tangent has the result's shape: where broadcasting made the result larger than the one
+# argument with a tangent, broadcast_like makes it so (dropped when the shapes are the same).
+
+def absent(tangent):
+    """Has this argument no tangent? (Decided while compiling.)"""
+    return tangent is None
+
+
+absent._adjoint_compile_time = True
+
+
+@add.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return broadcast_like(dx, out)
+    if absent(dx):
+        return broadcast_like(dy, out)
+    return dx + dy
+
+
+@sub.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return broadcast_like(dx, out)
+    if absent(dx):
+        return broadcast_like(-dy, out)
+    return dx - dy
+
+
+@mul.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return dx * y
+    if absent(dx):
+        return x * dy
+    return dx * y + x * dy
+
+
+@truediv.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return broadcast_like(dx / y, out)
+    if absent(dx):
+        return -(dy * out) / y
+    return (dx - dy * out) / y
+
+
+@power.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return dx * (y * x ** (y - 1))
+    part = dy * (out * np.log(np.where(x > 0, x, 1)))
+    if absent(dx):
+        return part
+    return dx * (y * x ** (y - 1)) + part
+
+
+@ipow.jvp
+def _(x, n, out, dx):
+    return dx * (n * x) if n == 2 else dx * (n * python_pow(x, n - 1))
+
+
+@maximum.jvp
+def _(x, y, out, dx, dy):
+    mask = tie_mask(x, y, out)
+    if absent(dy):
+        return dx * mask
+    if absent(dx):
+        return dy * (1 - mask)
+    return dx * mask + dy * (1 - mask)
+
+
+@minimum.jvp
+def _(x, y, out, dx, dy):
+    mask = tie_mask(x, y, out)
+    if absent(dy):
+        return dx * mask
+    if absent(dx):
+        return dy * (1 - mask)
+    return dx * mask + dy * (1 - mask)
+
+
+@where.jvp
+def _(cond, x, y, out, dx, dy):
+    if absent(dy):
+        return broadcast_like(np.where(cond, dx, 0), out)
+    if absent(dx):
+        return broadcast_like(np.where(cond, 0, dy), out)
+    return broadcast_like(np.where(cond, dx, dy), out)
+
+
+@exp.jvp
+def _(x, out, dx):
+    return dx * out
+
+
+@log.jvp
+def _(x, out, dx):
+    return dx / x
+
+
+@sin.jvp
+def _(x, out, dx):
+    return dx * np.cos(x)
+
+
+@cos.jvp
+def _(x, out, dx):
+    return -(dx * np.sin(x))
+
+
+@tan.jvp
+def _(x, out, dx):
+    return dx * (1 + out * out)
+
+
+@tanh.jvp
+def _(x, out, dx):
+    return dx * (1 - out * out)
+
+
+@sqrt.jvp
+def _(x, out, dx):
+    return dx / (2 * out)
+
+
+@square.jvp
+def _(x, out, dx):
+    return dx * (2 * x)
+
+
+@absolute.jvp
+def _(x, out, dx):
+    return dx * np.sign(x)
+
+
+@sigmoid.jvp
+def _(x, out, dx):
+    return dx * out * (1 - out)
+
+
+@relu.jvp
+def _(x, out, dx):
+    return dx * positive(x)

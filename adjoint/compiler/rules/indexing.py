@@ -7,13 +7,17 @@ from .. import runtime_ops as ro
 from ..prims import Prim, alias, like, nondiff
 from ..runtime import getitem_grad, unbroadcast
 
-getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",))
-getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",), shape=like(1), shape_only=(1,))
+getitem = Prim("getitem", rt.getitem, "x, *index", subscript=True, diff=("x",), linear=True)
+getitem_grad_p = Prim("getitem_grad", rt.getitem_grad, "g, x, *index", diff=("g",), shape=like(1), shape_only=(1,), linear=True)
 take_along_axis = Prim("take_along_axis", ro.take_along_axis, "x, indices, axis", diff=("x",), linear=True)
 take_along_axis_grad_p = Prim("take_along_axis_grad", ro.take_along_axis_grad, "g, x, indices, axis", diff=("g",),
                               shape=like(1), shape_only=(1,), linear=True)
-setitem = Prim("setitem", rt.setitem, "x, v, *index", diff=("x", "v"), shape=like(0))
+setitem = Prim("setitem", rt.setitem, "x, v, *index", diff=("x", "v"), shape=like(0), linear=True)
 check_unshared = Prim("check_unshared", rt.check_unshared, "x, names, index, *others", pure=False)
+# acc + getitem_grad(g, acc, *index), in place: made only by simplify from a sum of two scatters
+# into fresh arrays, so acc is never read by anything else
+scatter_add_p = Prim("scatter_add", rt.scatter_add, "acc, g, *index", diff=("acc", "g"), shape=like(0),
+                     linear=True)
 argsort = Prim("argsort", np.argsort, "x, axis=-1, kind=None", emit="np.argsort")
 nondiff(argsort, check_unshared)
 
@@ -32,6 +36,11 @@ def _(x, v, *index, out, dout):
 @getitem_grad_p.vjp
 def _(g, x, *index, out, dout):
     return rt.getitem(dout, *index)
+
+
+@scatter_add_p.vjp
+def _(acc, g, *index, out, dout):
+    return dout, rt.getitem(dout, *index)
 
 
 @take_along_axis.vjp

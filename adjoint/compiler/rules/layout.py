@@ -22,7 +22,7 @@ tile_grad_p = Prim("tile_grad", ro.tile_grad, "g, x, reps", diff=("g",), shape=l
 repeat = Prim("repeat", np.repeat, "x, repeats, axis=None", emit="np.repeat", keywords=(), diff=("x",), linear=True)
 repeat_grad_p = Prim("repeat_grad", ro.repeat_grad, "g, x, repeats, axis=None", diff=("g",), shape=like(1),
                      shape_only=(1,), linear=True)
-pad = Prim("pad", ro.pad, "x, pad_width, mode='constant', constant_values=0", diff=("x", "constant_values"))
+pad = Prim("pad", ro.pad, "x, pad_width, mode='constant', constant_values=0", diff=("x", "constant_values"), linear=True)
 pad_grad_p = Prim("pad_grad", ro.pad_grad, "g, x, pad_width, mode='constant'", diff=("g",), shape=like(1),
                   shape_only=(1,), linear=True)
 atleast_1d = Prim("atleast_1d", np.atleast_1d, emit="np.atleast_1d", linear=True)

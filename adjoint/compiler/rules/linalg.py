@@ -8,12 +8,14 @@ from .. import runtime as rt
 from .. import runtime_ops as ro
 from ..prims import Prim, alias, like, nondiff
 from ..runtime import matmul_dx, matmul_dy, unbroadcast
+from .elementwise import absent
 from .shape import astype, dtype_of
+from ..runtime import broadcast_like
 
 matmul = Prim("matmul", np.matmul, "x, y", infix="@")
-matmul_dx_p = Prim("matmul_dx", rt.matmul_dx, "g, x, y", diff=("g", "y"), shape=like(1), shape_only=(1,))
-matmul_dy_p = Prim("matmul_dy", rt.matmul_dy, "g, x, y", diff=("g", "x"), shape=like(2), shape_only=(2,))
-mT = Prim("mT", rt.mT)
+matmul_dx_p = Prim("matmul_dx", rt.matmul_dx, "g, x, y", diff=("g", "y"), shape=like(1), shape_only=(1,), multilinear=True)
+matmul_dy_p = Prim("matmul_dy", rt.matmul_dy, "g, x, y", diff=("g", "x"), shape=like(2), shape_only=(2,), multilinear=True)
+mT = Prim("mT", rt.mT, linear=True)
 alias(np.dot, matmul)
 alias(operator.matmul, matmul)   # np.dot agrees with matmul on vectors and matrices
 
@@ -65,7 +67,7 @@ def _(a, b, out, dout):
 
 
 # -- einsum -----------------------------------------------------------------------------------
-einsum = Prim("einsum", ro.einsum, "subscripts, *operands", diff=("operands",))
+einsum = Prim("einsum", ro.einsum, "subscripts, *operands", diff=("operands",), multilinear=True)
 einsum_grad_p = Prim("einsum_grad", ro.einsum_grad, "g, k, subscripts, *operands", diff=("g", "operands"))
 
 
@@ -211,3 +213,38 @@ def matrix_norm(x, ord, axis, keepdims):
 
 
 alias(np.linalg.norm, np_norm)
+
+
+# -- forward mode -------------------------------------------------------------------------------
+@matmul.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return np.matmul(dx, y)
+    if absent(dx):
+        return np.matmul(x, dy)
+    return np.matmul(dx, y) + np.matmul(x, dy)
+
+
+@inv.jvp
+def _(x, out, dx):
+    return -(out @ dx @ out)
+
+
+@solve.jvp
+def _(a, b, out, da, db):
+    if absent(da):
+        return np.linalg.solve(a, db)
+    if absent(db):
+        return -np.linalg.solve(a, np.matmul(da, out))
+    return np.linalg.solve(a, broadcast_like(db, out) - np.matmul(da, out))
+
+
+@einsum_grad_p.jvp
+def _(g, k, subscripts, *operands, out, dg, doperands):
+    # linear in g and in every operand but k (on which it does not depend)
+    total = None if absent(dg) else ro.einsum_grad(dg, k, subscripts, *operands)
+    for j in range(len(operands)):
+        if j != k and not absent(doperands[j]):
+            part = ro.einsum_grad(g, k, subscripts, *replace_at(operands, j, doperands[j]))
+            total = part if total is None else total + part
+    return total

@@ -16,3 +16,14 @@ def _(x, axis, out, dout):
 @log_softmax.vjp
 def _(x, axis, out, dout):
     return dout - np.exp(out) * np.sum(dout, axis, keepdims=True)
+
+
+# -- forward mode -------------------------------------------------------------------------------
+@softmax.jvp
+def _(x, axis, out, dx):
+    return out * (dx - np.sum(dx * out, axis, keepdims=True))
+
+
+@log_softmax.jvp
+def _(x, axis, out, dx):
+    return dx - np.sum(np.exp(out) * dx, axis, keepdims=True)

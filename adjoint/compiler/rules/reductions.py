@@ -9,14 +9,14 @@ from ..runtime import unreduce, reduced_size, extreme_weights
 from .structural import stop_gradient
 from .training import is_none
 
-sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum", shape=REDUCE)
-mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean", shape=REDUCE)
+sum = Prim("sum", np.sum, "x, axis=None, keepdims=False", emit="np.sum", shape=REDUCE, linear=True)
+mean = Prim("mean", np.mean, "x, axis=None, keepdims=False", emit="np.mean", shape=REDUCE, linear=True)
 amax = Prim("amax", np.max, "x, axis=None, keepdims=False", emit="np.max", shape=REDUCE)
 amin = Prim("amin", np.min, "x, axis=None, keepdims=False", emit="np.min", shape=REDUCE)
 argmax = Prim("argmax", np.argmax, "x, axis=None", emit="np.argmax")
 argmin = Prim("argmin", np.argmin, "x, axis=None", emit="np.argmin")
 
-unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",), shape=like(1), shape_only=(1,))
+unreduce_p = Prim("unreduce", rt.unreduce, "g, x, axis=None, keepdims=False", diff=("g",), shape=like(1), shape_only=(1,), linear=True)
 reduced_size_p = Prim("reduced_size", rt.reduced_size, "x, axis=None", shape_only=(0,))
 extreme_weights_p = Prim("extreme_weights", rt.extreme_weights, "x, out, axis=None, keepdims=False", shape=like(0))
 nondiff(argmax, argmin, reduced_size_p, extreme_weights_p)
@@ -59,7 +59,7 @@ prod = Prim("prod", np.prod, "x, axis=None, keepdims=False", emit="np.prod", sha
 prod_others_p = Prim("prod_others", ro.prod_others, "x, axis=None", shape=like(0))
 prod_others_grad_p = Prim("prod_others_grad", ro.prod_others_grad, "g, x, axis=None", diff=("g", "x"),
                           shape=like(1))
-cumsum = Prim("cumsum", np.cumsum, "x, axis=None", emit="np.cumsum", keywords=())
+cumsum = Prim("cumsum", np.cumsum, "x, axis=None", emit="np.cumsum", keywords=(), linear=True)
 
 
 @prod.vjp
@@ -135,3 +135,9 @@ alias(np.prod, np_prod)
 alias(np.cumsum, np_cumsum)
 alias(np.var, np_var)
 alias(np.std, np_std)
+
+
+# -- forward mode -------------------------------------------------------------------------------
+@prod.jvp
+def _(x, axis, keepdims, out, dx):
+    return np.sum(dx * ro.prod_others(x, axis), axis, keepdims=keepdims)

@@ -13,7 +13,7 @@ from .. import runtime_ops as ro
 from ...errors import SourceError
 from ..prims import BROADCAST, Prim, SAME, alias
 from ..runtime import unbroadcast
-from .elementwise import absolute, cos, exp, log, power, sin, sqrt, tan, tanh
+from .elementwise import absent, absolute, cos, exp, log, power, sin, sqrt, tan, tanh
 from .training import is_none
 
 log1p = Prim("log1p", np.log1p, emit="np.log1p", shape=SAME)
@@ -226,3 +226,32 @@ if hasattr(math, "exp2"):
 alias(math.atan2, math_function2(math.atan2, arctan2))
 alias(math.pow, math_function2(math.pow, power))
 alias(math.log, math_log)
+
+
+# -- forward mode (the one-argument functions get theirs from their vjp rules, transposed) -------
+@arctan2.jvp
+def _(y, x, out, dy, dx):
+    scale = 1 / (x * x + y * y)
+    if absent(dx):
+        return dy * x * scale
+    if absent(dy):
+        return -(dx * y * scale)
+    return (dy * x - dx * y) * scale
+
+
+@logaddexp.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return dx * np.exp(x - out)
+    if absent(dx):
+        return dy * np.exp(y - out)
+    return dx * np.exp(x - out) + dy * np.exp(y - out)
+
+
+@logaddexp2.jvp
+def _(x, y, out, dx, dy):
+    if absent(dy):
+        return dx * np.exp2(x - out)
+    if absent(dx):
+        return dy * np.exp2(y - out)
+    return dx * np.exp2(x - out) + dy * np.exp2(y - out)

@@ -5,11 +5,11 @@ from .. import runtime as rt
 from ..hooks import registry
 from ..prims import Prim, SAME, like, nondiff
 
-make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",))
-tuple_getitem = Prim("tuple_getitem", rt.tuple_getitem, "t, i", subscript=True, diff=("t",))
-zeros_like_tuple = Prim("zeros_like_tuple", rt.zeros_like_tuple, "t, i, g", diff=("g",))
+make_tuple = Prim("make_tuple", rt.make_tuple, "*xs", diff=("xs",), linear=True)
+tuple_getitem = Prim("tuple_getitem", rt.tuple_getitem, "t, i", subscript=True, diff=("t",), linear=True)
+zeros_like_tuple = Prim("zeros_like_tuple", rt.zeros_like_tuple, "t, i, g", diff=("g",), linear=True)
 stop_gradient = Prim("stop_gradient", rt.stop_gradient, shape=SAME)
-check_sens = Prim("check_sens", rt.check_sens, "sens, out, name", diff=("sens",), pure=False, shape=like(1), shape_only=(1,))
+check_sens = Prim("check_sens", rt.check_sens, "sens, out, name", diff=("sens",), pure=False, shape=like(1), shape_only=(1,), linear=True)
 make_slice = Prim("make_slice", slice, "start, stop, step=None", emit="slice", keywords=())
 nondiff(stop_gradient, make_slice)
 
@@ -94,6 +94,10 @@ def _assert(test, msg=None):
 
 assert_ = Prim("assert", _assert, "test, msg=None", pure=False)
 nondiff(print_, assert_, format_str)
+
+# A pullback's own copy of a tape the forward part filled (passes/split.py).
+copy_tape = Prim("copy_tape", rt.copy_tape, "tape", emit="copy_tape", pure=False)
+copy_tape.rule_kind = "nondiff"
 
 
 def reduce_axis(axis):

@@ -66,3 +66,8 @@ def padding_arg(pad_mode, padding):
 
 for _helper in (pair, padding_arg):
     _helper._adjoint_static = True
+
+
+@softplus.jvp
+def _(x, out, dx):
+    return dx * sigmoid(x)
