@@ -255,3 +255,21 @@ def test_tensor_of_a_dask_array_warns_that_it_computes():
     with pytest.warns(UserWarning, match="computes"):
         t = Tensor(X)
     assert isinstance(t.asnumpy(), np.ndarray) and t.asnumpy().dtype == np.float64   # as an ndarray
+
+
+def test_the_example_runs(tmp_path):
+    """examples/dask_logistic.py, small: it trains, and its first gradient is NumPy's."""
+    import os
+    import re
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, os.path.join(root, "examples", "dask_logistic.py"), "--rows", "60000",
+                          "--chunk-rows", "15000", "--steps", "3", "--dtype", "float64", "--dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    losses = [float(v) for v in re.findall(r"loss (\d\.\d+)", run.stdout)]
+    assert len(losses) == 3 and losses[-1] < losses[0] * 0.7
+    diff = re.search(r"max relative difference (\S+)", run.stdout)
+    assert diff and float(diff.group(1)) < 1e-12
+    assert re.search(r"Dask workers +\d+, \d+", run.stdout)
