@@ -172,6 +172,37 @@ def test_rnn_loop_accumulates_out_of_place(client):
     assert "+=" in numpy_src and "+=" not in dask_src
 
 
+XS_GLOBAL = da.random.default_rng(5).standard_normal((4, 300, 5), chunks=(4, 100, 5))
+
+
+def rnn_on_a_global(wh, wx):
+    h = np.zeros_like(XS_GLOBAL[0] @ wx)
+    for t in range(XS_GLOBAL.shape[0]):          # (a run-time bound: the loop stays a loop)
+        h = np.tanh(h @ wh + XS_GLOBAL[t] @ wx)
+    return np.sum(h * h)
+
+
+def test_loop_over_a_dask_global_with_numpy_arguments():
+    """A Dask array read from a global is an input read at every call, like an ndarray; the
+    loop's accumulators are not updated in place."""
+    rng = np.random.default_rng(6)
+    wh, wx = rng.standard_normal((6, 6)) * 0.3, rng.standard_normal((5, 6)) * 0.3
+    grad = adjoint.grad(rnn_on_a_global, (0, 1))
+    dwh, dwx = lazily(lambda: grad(wh, wx))
+    assert "for t in range" in grad.source and "+=" not in grad.source
+    xs = XS_GLOBAL.compute(scheduler="synchronous")
+    h = np.zeros((300, 6))
+    hs = [h]
+    for t in range(4):
+        hs.append(np.tanh(hs[-1] @ wh + xs[t] @ wx))
+    dh, want_wh, want_wx = 2 * hs[-1], 0, 0
+    for t in reversed(range(4)):
+        dz = dh * (1 - hs[t + 1] ** 2)
+        want_wh, want_wx, dh = want_wh + hs[t].T @ dz, want_wx + xs[t].T @ dz, dz @ wh.T
+    np.testing.assert_allclose(dwh.compute(scheduler="synchronous"), want_wh, rtol=1e-10)
+    np.testing.assert_allclose(dwx.compute(scheduler="synchronous"), want_wx, rtol=1e-10)
+
+
 def gnn_loss(W, X, src, dst, target):
     H = np.tanh(X @ W)
     score = np.sum(H[src] * H[dst], axis=1)
@@ -194,6 +225,31 @@ def test_gather_gradient_scatters_per_block(client, dask_index):
     want = grad(W, Xn, src_n, dst_n, target_n)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-14)
+
+
+class Embed(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 4)
+
+    def construct(self, ids):
+        return ops.sum(self.emb(ids) ** 2)
+
+
+def test_embedding_of_dask_ids():
+    """A NumPy table indexed by Dask ids: the forward lookup is NumPy's own indexing, which
+    computes the ids (once: generated code writes `table[ids]`, which no helper intercepts);
+    the gradient's scatter-add is a Dask graph."""
+    ids_n = np.random.default_rng(4).integers(0, 50, 1_000)
+    ids = da.from_array(ids_n, chunks=250)
+    net = Embed()
+    grad = ops.GradOperation(get_by_list=True)(net, ParameterTuple(net.trainable_params()))
+    counter = _Computes()
+    with dask.config.set(scheduler="synchronous"), counter:
+        d, = grad(ids)
+    assert counter.count == 1 and isinstance(d, da.Array)
+    want, = grad(Tensor(ids_n.astype(np.int32)))
+    np.testing.assert_allclose(d.compute(scheduler="synchronous"), want.asnumpy(), rtol=1e-6)
 
 
 def helpers_loss(w, X):

@@ -229,8 +229,8 @@ def getitem_grad(g, x, *index):
     dtype = getattr(x, "dtype", None)             # the gradient of x has x's (float) dtype
     if dtype is None or dtype.kind != "f":
         dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
-    if type(g) is not np.ndarray and is_duck_array(g) or is_duck_array(x):
-        from .runtime_duck import add_at
+    if type(g) is not np.ndarray and is_duck_array(g) or is_duck_array(x) or any(map(is_duck_array, index)):
+        from .runtime_duck import add_at       # (Dask does not implement np.add.at)
         return add_at(g, _shape(x), dtype, idx, getattr(x, "chunks", None))
     out = np.zeros(_shape(x), dtype=dtype)
     np.add.at(out, idx, g)
