@@ -13,7 +13,8 @@ import numpy as np
 
 def is_duck_array(x):
     """An array of another library that NumPy functions dispatch to (a Dask or CuPy array):
-    it is kept as it is, never converted with ``np.asarray``."""
+    it is kept as it is, never converted with ``np.asarray``. (adjoint's Tensor has the
+    protocol too: callers unwrap Tensors first, or test for them before.)"""
     return not isinstance(x, (np.ndarray, np.generic)) and hasattr(type(x), "__array_function__")
 
 
