@@ -18,6 +18,13 @@ def is_duck_array(x):
     return not isinstance(x, (np.ndarray, np.generic)) and hasattr(type(x), "__array_function__")
 
 
+def _any_duck(items):
+    for x in items:
+        if type(x) is not np.ndarray and is_duck_array(x):
+            return True
+    return False
+
+
 def _float_dtype(x):
     """x's dtype if it is a float dtype, else float64 (the dtype of a gradient of x)."""
     dtype = getattr(x, "dtype", None)
@@ -230,7 +237,7 @@ def getitem_grad(g, x, *index):
     dtype = getattr(x, "dtype", None)             # the gradient of x has x's (float) dtype
     if dtype is None or dtype.kind != "f":
         dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
-    if type(g) is not np.ndarray and is_duck_array(g) or is_duck_array(x) or any(map(is_duck_array, index)):
+    if _any_duck((g, x) + index):
         from .runtime_duck import add_at       # (Dask does not implement np.add.at)
         return add_at(g, _shape(x), dtype, idx, getattr(x, "chunks", None))
     out = np.zeros(_shape(x), dtype=dtype)
