@@ -18,6 +18,9 @@ def is_duck_array(x):
     return not isinstance(x, (np.ndarray, np.generic)) and hasattr(type(x), "__array_function__")
 
 
+_ndarray = np.ndarray
+
+
 def _any_duck(items):
     for x in items:
         if type(x) is not np.ndarray and is_duck_array(x):
@@ -104,11 +107,10 @@ def ipow(x, n):
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input ``x``."""
     if type(g) in (float, int):          # a constant seed: a fresh array in x's float dtype
-        if type(x) is not np.ndarray and is_duck_array(x):
+        if type(x) is not _ndarray and is_duck_array(x):      # (_ndarray: one global look-up)
             return np.full_like(x, g, dtype=_float_dtype(x))   # lazy, chunked like x (Dask)
-        shape = _shape(x)
         dtype = getattr(x, "dtype", None)
-        out = np.empty(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
+        out = np.empty(_shape(x), dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
         out.fill(g)                      # (np.full is several times slower on small arrays)
         return out
     shape = _shape(x)
