@@ -55,3 +55,26 @@ def test_gradients_of_numpy_calls_are_still_numpy_and_tensors():
     def g(w, x):
         return np.sum(np.tanh(x * w))
     assert type(adjoint.grad(g)(1.5, np.ones(2))) is float
+
+
+def test_readme_scaling_out_shows_the_examples_output():
+    """README's "Scaling out" shows a run of examples/dask_logistic.py in its format: data
+    larger than the workers' memory, workers under their limit, NumPy's numbers."""
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md")) as f:
+        readme = f.read()
+    section = readme[readme.index("## Scaling out"):]
+    section = section[:section.index("\n## ", 3)]
+    data = re.search(r"data: X (\d+) x (\d+) float32 and y, (\d+) MiB in (\d+) pairs of .npy files", section)
+    budget = re.search(r"cluster: 2 worker processes, memory_limit (\d+)MiB each \((\d+) MiB in all: ([\d.]+)x the data\)",
+                       section)
+    assert data and budget and int(budget.group(2)) < int(data.group(3))
+    assert len(re.findall(r"step +\d+  loss \d\.\d{5}  \|grad\| ", section)) == 8
+    workers = re.search(r"Dask workers +(\d+), (\d+) +\((\d+), (\d+) at start", section)
+    assert workers and max(int(workers.group(1)), int(workers.group(2))) < int(budget.group(1))
+    diff = re.search(r"max relative difference (\S+) \(float32", section)
+    assert diff and float(diff.group(1)) < 1e-4
+    numpy_peak = int(re.search(r"NumPy, the whole data in one process +(\d+)", section).group(1))
+    assert numpy_peak > int(data.group(3))
