@@ -14,13 +14,14 @@ from .compiler import cache, hooks
 from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
 from .compiler.runtime import is_duck_array, unknown_shape_message
+from .compiler.namespaces import is_namespace_array, namespace_for
 from .compiler.sources import CALL, Source, snapshot
 from .compiler.trees import flatten, map_leaves
 from .errors import AdjointError, ArgumentError, GradRuntimeError, shown_path
 from .tensor import Parameter, Tensor, unwrap
 
 _SCALARS = (float, int, complex)
-_RUNTIME_KINDS = ("T", "A", "S", "D")  # argument kinds that are values at run time
+_RUNTIME_KINDS = ("T", "A", "S", "D", "X")  # argument kinds that are values at run time
 
 
 def _kind(a):
@@ -34,6 +35,8 @@ def _kind(a):
         return "A"
     if type(a) in _SCALARS or isinstance(a, np.generic):
         return "S"
+    if is_namespace_array(a):      # torch, JAX, CuPy...: code against its array namespace
+        return "X"
     if is_duck_array(a):
         return "D"
     try:
@@ -131,6 +134,8 @@ class GradFunction:
     def _entry(self, args, pattern):
         fast = self._fast_table()
         key = (self._config, pattern)
+        if "X" in pattern:          # (the library and device are part of what was compiled)
+            key += (namespace_for([(i, a) for i, (a, k) in enumerate(zip(args, pattern)) if k == "X"]).key,)
         entry = fast.get(key)
         if entry is not None and entry.valid():
             return entry
@@ -145,6 +150,11 @@ class GradFunction:
                             for w in self.weights)
         request = self.request(args)
         request.duck_arrays = "D" in pattern
+        if "X" in pattern:
+            if "D" in pattern:
+                raise ArgumentError("a call takes arrays of one library besides NumPy: Dask arrays and "
+                                    "arrays of an array-API library cannot be mixed")
+            request.namespace = namespace_for([(i, a) for i, (a, k) in enumerate(zip(args, pattern)) if k == "X"])
         # By code, not function object: the closures one def makes share compiled versions
         # (each version's guards check what it read from the closure).
         key = (self.fn.__code__, id(self.fn.__globals__), request.key(), pattern, weight_keys,
@@ -357,6 +367,10 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
     for i, k in enumerate(entry.pattern):
         if k == "D":
             known.append("    _KS(a%d, %d)" % (i, i))
+        if k == "X":                # (same type, another device: another entry)
+            env["_dv%d" % i] = _device(args[i])
+            known.append("    if _DV(a%d) != _dv%d: return _MISS" % (i, i))
+            env["_DV"], env["_XC"] = _device, _cast_namespace
         if isinstance(k, str):
             call.append("%s._data" % names[i] if k == "T" else names[i])
         elif type(args[i]) in _CONTAINERS:  # (a tuple of arrays may not compare: _same)
@@ -400,6 +414,8 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
                     return "_TC(%s, a%d._data.dtype)" % (expr, i)
                 if k in ("A", "D"):
                     return "_C(%s, a%d.dtype)" % (expr, i)
+                if k == "X":
+                    return "_XC(%s, a%d.dtype)" % (expr, i)
                 if duck:            # a number's gradient may be a lazy 0-d array: kept so
                     return "_SC(%s, _t%d)" % (expr, i)
                 return "_t%d(%s)" % (i, expr)
@@ -488,6 +504,19 @@ def _scalar_or_lazy(g, kind):
     """The gradient of a number argument as that kind of number, unless it is a lazy array
     (a call on Dask arrays): then that array, so nothing is computed."""
     return g if is_duck_array(g) else kind(g)
+
+
+def _device(x):
+    from array_api_compat import device
+    return device(x)
+
+
+def _cast_namespace(g, dtype):
+    """The gradient of an array of a namespace, in that array's dtype (in its namespace)."""
+    if getattr(g, "dtype", dtype) == dtype:
+        return g
+    from array_api_compat import array_namespace
+    return array_namespace(g).astype(g, dtype)
 
 
 def _known_shape(a, i):

@@ -55,6 +55,7 @@ class _Emitter:
         self.imports = set()
         self.extra = {}          # names bound in the module for non-literal constants
         self._read_index = {}    # id(op list) -> (it, op positions, last statement reading each name)
+        self.xp = _namespace_emission(func)    # None for NumPy code
 
     # -- expressions ------------------------------------------------------------------------
     def arg(self, a, in_subscript=False):
@@ -66,6 +67,10 @@ class _Emitter:
         return self.const(a.value, in_subscript)
 
     def const(self, value, in_subscript=False):
+        if self.xp is not None:
+            node = self.xp.const(self, value)
+            if node is not None:
+                return node
         if isinstance(value, slice) and in_subscript:
             parts = [None if p is None else self.const(p) for p in (value.start, value.stop, value.step)]
             return g.Slice(lower=parts[0], upper=parts[1], step=parts[2])
@@ -99,6 +104,10 @@ class _Emitter:
 
     def expr(self, op):
         prim, args = op.prim, op.args
+        if self.xp is not None:
+            node = self.xp.expr(self, op)
+            if node is not None:
+                return node
         if prim.infix:
             left, right = self.arg(args[0]), self.arg(args[1])
             if prim.infix in _COMPARE:
@@ -176,7 +185,9 @@ class _Emitter:
         lines = []
         if self.header:
             lines.extend("# " + h for h in self.header.splitlines())
-        if any("np." in text for _, text, _ in self.lines if not text.lstrip().startswith("#")):
+        if self.xp is not None:
+            lines.extend(self.xp.imports())
+        elif any("np." in text for _, text, _ in self.lines if not text.lstrip().startswith("#")):
             lines.append("import numpy as np")
         by_module = {}
         for module, name in sorted(self.imports):
@@ -270,6 +281,11 @@ class _Emitter:
         scatter = self.inline.get(part)
         if scatter is not None and scatter.prim is P.getitem_grad_p:
             g_, _, *index = scatter.args
+            if self.xp is not None:
+                call = self.xp.accumulate(self, gastutil.name(self.name_of(op.result)), self.arg(g_),
+                                          [self.arg(i) for i in index])
+                self.stmt(depth, g.Expr(value=call), op.loc)
+                return
             self.imports.add((P.getitem_grad_p.impl.__module__, "add_at"))
             call = self.call_expr("add_at", [gastutil.name(self.name_of(op.result))] +
                                   [self.arg(g_)] + [self.arg(i) for i in index], [])
@@ -428,6 +444,15 @@ def _module_path(value):
     return None
 
 
+def _namespace_emission(func):
+    """How to print for an array namespace (compiler/namespaces.py), or None for NumPy code."""
+    ns = getattr(func, "namespace", None)
+    if ns is None:
+        return None
+    from .namespaces import Emission
+    return Emission(ns)
+
+
 def _same(a, b):
     try:
         return type(a) is type(b) and bool(a == b)
@@ -439,7 +464,8 @@ def build(func, name, returns, header="", checks=False):
     """Generate, name a file for, and compile ``func``; returns a compiled ``Generated``."""
     source, locs, extra = generate(func, name, returns, header, checks)
     namespace = {"np": np}
-    namespace.update(extra)
+    xp = _namespace_emission(func)
+    namespace.update(extra if xp is None else xp.values(extra))
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     filename = _write(name, digest, source)
     gen = Generated(name, source, namespace, locs, filename)

@@ -16,7 +16,7 @@ class Plan:
 
     def __init__(self, func, returns, checks=False):
         self.func, self.returns, self.checks = func, returns, checks
-        self.namer = Namer(_imported_names())
+        self.namer = Namer(_imported_names() | _namespace_names(func))
         self.names, self.inline, self.in_place = {}, {}, set()
         self.block_of = index_blocks(func.body.ops)
         self.uses, self.user, self.yield_uses = count_uses(func, returns)
@@ -64,6 +64,14 @@ def _imported_names():
     from .prims import PRIMS
     return {p.emit for p in PRIMS.values() if p.emit.isidentifier()} | {
         "check_adjoint", "check_value", "float_kind", "add_at"}
+
+
+def _namespace_names(func):
+    """Names code for an array namespace binds (``xp``, ``rx``): never a value's name."""
+    if getattr(func, "namespace", None) is None:
+        return set()
+    from .namespaces import NAMES
+    return set(NAMES)
 
 
 def index_blocks(ops, out=None):
