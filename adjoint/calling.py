@@ -41,6 +41,8 @@ def describe(value, differentiated):
     run-time kinds in the same structure, ``leaves`` the run-time values in order."""
     if type(value) not in G._CONTAINERS:
         k = G._kind(value)
+        if k == "X":
+            _refuse_namespace(value)
         if isinstance(k, str):
             return k, (SCALAR if k == "S" else ARRAY), _KINDS[k], [value]
         return k, value, None, []
@@ -54,6 +56,8 @@ def describe(value, differentiated):
     specs, marks, kinds, leaves = [], [], [], []
     for v in found:
         k = _leaf(v, differentiated, True)
+        if k == "X":
+            _refuse_namespace(v)
         specs.append(k)
         if isinstance(k, str):
             marks.append(SCALAR if k == "S" else ARRAY)
@@ -63,6 +67,12 @@ def describe(value, differentiated):
             marks.append(v)
             kinds.append(None)
     return ("P", tree, tuple(specs)), tree.unflatten(marks), tree.unflatten(kinds), leaves
+
+
+def _refuse_namespace(value):
+    raise ArgumentError("a %s array as a keyword argument, inside a tuple, list or dict, or with a "
+                        "functools.partial: adjoint takes arrays of array-API libraries (torch, JAX...) "
+                        "only as plain positional arguments for now" % type(value).__module__.split(".")[0])
 
 
 class Plan:

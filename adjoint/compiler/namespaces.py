@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ArgumentError, SourceError
 from . import gastutil, ir
-from .prims import Prim, SAME, like
+from .prims import Prim, SAME, SHAPE, like
 
 g = gastutil.nodes
 
@@ -127,16 +127,17 @@ def _(g_, x, out, dout):
     return _to_namespace_impl(dout, g_)
 
 
-def convert_inputs(func, host, ref):
+def convert_inputs(func, host, ref, loc=None):
     """Before differentiation: each of ``host`` (parameters that are NumPy arrays, Tensors or
     numbers) is converted to the namespace of ``ref`` (the first parameter of the namespace) at
-    the top of ``func``, and every use reads the converted value."""
+    the top of ``func`` (charged to ``loc``, the def line), and every use reads the converted
+    value."""
     if not host:
         return
     mapping, ops = {}, []
     for p in host:
         v = ir.Value(p.name, kind=None)
-        ops.append(ir.Op(to_namespace, [p, ref], v, None))
+        ops.append(ir.Op(to_namespace, [p, ref], v, loc))
         mapping[p] = v
 
     def sub(a):
@@ -197,6 +198,24 @@ REFUSED = {
     "ms_arange": "it makes a NumPy array while the code runs",
 }
 
+# NumPy functions that make an array from sizes (np.arange(n) with n known when the code runs):
+# made by NumPy, so with NumPy's dtypes, then converted (rx.from_host)
+_CREATION = {"np.arange", "np.zeros", "np.ones", "np.full", "np.eye", "np.identity", "np.empty", "np.linspace"}
+
+
+def _not_an_array(v):
+    """Is ``v`` known to be something other than an array (a shape, a tuple)?"""
+    if isinstance(v, ir.Const):
+        return not isinstance(v.value, np.ndarray)
+    producer = v.op.prim if v.op is not None else None
+    return producer is not None and (producer.shape == SHAPE or producer.name in ("make_tuple", "inv_perm"))
+
+
+def _basic(value):
+    return value is None or value is Ellipsis or isinstance(value, slice) or (
+        isinstance(value, int) and not isinstance(value, bool))
+
+
 def refuse(op, ns, why):
     what = op.prim.name
     raise SourceError("`%s` has no form for %s arrays in adjoint: %s" % (what, ns.library, why), op.loc,
@@ -218,11 +237,11 @@ class Emission:
             return None
         if name in ("call", "call_effect"):
             # a function without a rule, run while the gradient runs: NumPy's own (other than
-            # np.random) would convert the arrays to NumPy; what it returns is made a value of
-            # the namespace (np.random's arrays, a constant array's method...)
+            # np.random and array creation from sizes) would convert the arrays to NumPy; what
+            # it returns is made a value of the namespace (np.arange(n), a constant's method...)
             from .codegen import _module_path
             path = _module_path(op.args[0].value)
-            if path is not None and not path.startswith("np.random."):
+            if path is not None and not path.startswith("np.random.") and path not in _CREATION:
                 raise SourceError("`%s` has no derivative rule in adjoint, so it would run on NumPy arrays "
                                   "while the gradient runs; the arrays here are %s arrays" % (path, self.ns.library),
                                   op.loc, hint="use functions adjoint differentiates (docs/ops.md), or compute "
@@ -234,6 +253,14 @@ class Emission:
             finally:
                 em.xp = self
             return em.call_expr("rx.from_host", [gastutil.name("xp"), call, gastutil.name("_xp_device")], [])
+        if name == "getitem" and _not_an_array(op.args[0]):
+            return None                     # (a shape: x.shape[0])
+        if name == "getitem" and all(isinstance(a, ir.Const) and _basic(a.value) for a in op.args[1:]):
+            # ints, slices, None: x[i, 1:3, ...], with the trailing ``...`` the standard asks for
+            index = [em.arg(a, in_subscript=True) for a in op.args[1:]]
+            if not any(a.value is Ellipsis for a in op.args[1:]):
+                index.append(gastutil.constant(Ellipsis))
+            return g.Subscript(value=em.arg(op.args[0]), slice=g.Tuple(elts=index, ctx=g.Load()), ctx=g.Load())
         if name in XP:
             positional, keywords = em.call_args(prim, op.args)
             if all(isinstance(a, ir.Value) and a.kind != "number" for a in op.args):

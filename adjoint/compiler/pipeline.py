@@ -264,7 +264,7 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
     func.params = arg_params + input_values
     if request.namespace is not None:      # NumPy arguments and inputs converted to the namespace
         from .namespaces import convert_inputs
-        convert_inputs(func, *_host_values(func, kinds, arg_params, input_values, inputs))
+        convert_inputs(func, *_host_values(func, kinds, arg_params, input_values, inputs), loc=src.loc(src.node))
     check = _checker()
     if check:
         check(func, "lowering")
