@@ -324,3 +324,22 @@ def test_namespace_arrays_in_structures_are_refused_clearly(make):
         return np.sum(params["w"] * x)
     with pytest.raises(adjoint.errors.ArgumentError, match="only as plain positional arguments"):
         adjoint.grad(f)({"w": make(np.ones(2))}, make(np.ones(2)))
+
+
+def gather_in_a_loop(W, ids):
+    total = 0.0
+    for t in range(ids.shape[0]):           # a run-time trip count: the loop stays a loop
+        total = total + np.sum(np.tanh(W[ids[t]]) ** 2)
+    return total
+
+
+def test_gathers_inside_a_loop_accumulate_into_the_loops_gradient(make):
+    """The loop adds each gather's gradient into its accumulator (rx.scatter_add, assigned back:
+    in place on torch, a new array from the one-hot product of array_api_strict)."""
+    rng = np.random.default_rng(6)
+    W, ids = rng.standard_normal((9, 3)), rng.integers(-9, 9, (40, 5))
+    want = adjoint.grad(gather_in_a_loop)(W, ids)
+    got = adjoint.grad(gather_in_a_loop)(make(W), make(ids))
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
+    source = adjoint.grad(gather_in_a_loop).compiled(make(W), make(ids)).source
+    assert ("dW = rx.scatter_add(xp, dW, " in source) == (make.library != "jax")    # (JAX: dW = dW + ...)

@@ -281,10 +281,10 @@ class _Emitter:
         scatter = self.inline.get(part)
         if scatter is not None and scatter.prim is P.getitem_grad_p:
             g_, _, *index = scatter.args
-            if self.xp is not None:
-                call = self.xp.accumulate(self, gastutil.name(self.name_of(op.result)), self.arg(g_),
-                                          [self.arg(i) for i in index])
-                self.stmt(depth, g.Expr(value=call), op.loc)
+            if self.xp is not None:       # dxs = rx.scatter_add(xp, dxs, g, i): in place where it can be
+                name = self.name_of(op.result)
+                self.assign(depth, [name], self.xp.accumulate(self, gastutil.name(name), self.arg(g_),
+                                                              [self.arg(i) for i in index]), op.loc)
                 return
             self.imports.add((P.getitem_grad_p.impl.__module__, "add_at"))
             call = self.call_expr("add_at", [gastutil.name(self.name_of(op.result))] +

@@ -275,9 +275,10 @@ class Emission:
         refuse(op, self.ns, REFUSED.get(name, "no namespace form is written for it"))
 
     def accumulate(self, em, acc, g_, index):
-        """``add_at(dxs, g, i)`` of an in-place loop accumulator."""
+        """A loop accumulator's ``add_at(dxs, g, i)``: ``dxs = rx.scatter_add(xp, dxs, g, i)``,
+        which adds in place where the library can (the generic scatter makes a new array)."""
         self.helpers = True
-        return em.call_expr("rx.add_at", [gastutil.name("xp"), acc, g_] + index, [])
+        return em.call_expr("rx.scatter_add", [gastutil.name("xp"), acc, g_] + index, [])
 
     def const(self, em, value):
         """A constant's namespace form, or None (as in NumPy code)."""

@@ -807,11 +807,6 @@ def scatter_add(xp, acc, g, *index):
     return _add_into(xp, acc, _index_parts(xp, acc, index), g)
 
 
-def add_at(xp, acc, g, *index):
-    """``acc[index] += g`` in place (a loop's own accumulator; never on JAX)."""
-    _add_into(xp, acc, _index_parts(xp, acc, index), g)
-
-
 def setitem(xp, x, v, *index):
     """A copy of ``x`` with ``v`` at ``index``."""
     parts = _index_parts(xp, x, index)
