@@ -7,10 +7,14 @@ Markup (HTML comments, invisible when the Markdown is rendered), each right befo
                                   what it prints
     <!-- doc: shell -->           a session: each `$ command` line runs (in bash, in the same
                                   folder), and the lines after it are what it prints
+    <!-- doc: run use.py needs torch -->   as run, but only where the module `torch` imports
+                                  (an optional library: skipped, and its output not checked,
+                                  without it)
 
 All blocks of one document share one temporary folder, in order. ``ADJOINT_UPDATE_DOCS=1``
 rewrites the expected outputs from a real run (review the diff).
 """
+import importlib.util
 import os
 import re
 import subprocess
@@ -21,16 +25,19 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = ["README.md"] + sorted(os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))
                               if f.endswith(".md"))
-MARK = re.compile(r"<!-- doc: (file|run|shell)\s*(\S*)\s*-->")
+MARK = re.compile(r"<!-- doc: (file|run|shell)\s*(\S*)\s*(?:needs\s+(\S+)\s*)?-->")
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.S | re.M)
 
 
 def _blocks(text):
-    """[(kind, name, code span, expected-output span or None)] in document order."""
+    """[(kind, name, code span, expected-output span or None)] in document order; a block whose
+    ``needs`` module is not installed is left out."""
     out = []
     for m in MARK.finditer(text):
         code = FENCE.search(text, m.end())
         expected = FENCE.search(text, code.end()) if m.group(1) == "run" else None
+        if m.group(3) and importlib.util.find_spec(m.group(3)) is None:
+            continue
         out.append((m.group(1), m.group(2), code.span(1), expected.span(1) if expected else None))
     return out
 
