@@ -323,7 +323,8 @@ def _unwrap_sens(sens):
     def leaf(s):
         if isinstance(s, Tensor):
             return s._data
-        if isinstance(s, (np.ndarray, np.generic)) or type(s) in _SCALARS or is_duck_array(s):
+        if isinstance(s, (np.ndarray, np.generic)) or type(s) in _SCALARS or is_duck_array(s) \
+                or is_namespace_array(s):
             return s
         raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
                             % type(s).__name__)

@@ -343,3 +343,47 @@ def test_gathers_inside_a_loop_accumulate_into_the_loops_gradient(make):
     np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
     source = adjoint.grad(gather_in_a_loop).compiled(make(W), make(ids)).source
     assert ("dW = rx.scatter_add(xp, dW, " in source) == (make.library != "jax")    # (JAX: dW = dW + ...)
+
+
+# -- the emission table ---------------------------------------------------------------------------
+def test_every_primitive_has_a_namespace_form_or_a_reason():
+    from adjoint.compiler import namespaces as N
+    from adjoint.compiler import runtime_xp
+    from adjoint.compiler.prims import PRIMS
+    structured = {"if", "for", "while", "bprop_call", "new_list", "tape_push", "tape_pop", "tape_len", "ipow"}
+    for name, prim in PRIMS.items():
+        if prim.infix or prim.unary or name in structured:
+            continue
+        assert (name in N.XP) + (name in N.HELPERS) + (name in N.PURE) + (name in N.REFUSED) == 1, name
+    for name in N.HELPERS:
+        assert callable(getattr(runtime_xp, name)), name
+
+
+class Norm(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(3)
+
+    def construct(self, x):
+        return ops.sum(self.bn(x) ** 2)
+
+
+def test_batchnorm_moving_statistics_are_written_into_the_numpy_parameters(make):
+    x = np.random.default_rng(7).standard_normal((8, 3))
+    nets = [Norm(), Norm()]
+    for net in nets:
+        net.set_train()
+    grads = [ops.GradOperation(get_by_list=True)(net, ParameterTuple(net.trainable_params())) for net in nets]
+    want, got = grads[0](Tensor(x)), grads[1](make(x))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.asnumpy(), w.asnumpy(), rtol=1e-5, atol=1e-7)
+    for a, b in zip(nets[0].get_parameters(), nets[1].get_parameters()):
+        np.testing.assert_allclose(b.asnumpy(), a.asnumpy(), rtol=1e-6, err_msg=a.name)
+
+
+def test_sens_of_namespace_arrays(make):
+    def project(w, X):
+        return X @ w
+    grad = ops.GradOperation(sens_param=True)(project)
+    w, X, s = np.ones(3), np.arange(12.0).reshape(4, 3), np.linspace(0, 1, 4)
+    np.testing.assert_allclose(to_numpy(grad(make(w), make(X), make(s))), grad(w, X, s), rtol=1e-12)

@@ -144,7 +144,8 @@ def convert_inputs(func, host, ref, loc=None):
         return mapping.get(a, a) if isinstance(a, ir.Value) else a
 
     for op in ir.walk(func.body.ops):
-        op.args = [sub(a) for a in op.args]
+        # (ops.assign writes into the Parameter's own NumPy array: it keeps the unconverted one)
+        op.args = [a if k == 0 and op.prim.name == "assign" else sub(a) for k, a in enumerate(op.args)]
         for block in op.blocks:
             block.yields = [sub(y) for y in block.yields]
     func.outputs = [sub(o) for o in func.outputs]
