@@ -13,7 +13,9 @@ import numpy as np
 from .compiler import cache, hooks
 from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
+from .compiler.checks import enabled as checks_enabled
 from .compiler.sources import CALL, Source, snapshot
+from .compiler.specialize import rerunnable, specialize
 from .compiler.trees import flatten, map_leaves
 from .errors import AdjointError, ArgumentError, GradRuntimeError, shown_path
 from .tensor import Parameter, Tensor, unwrap
@@ -378,20 +380,35 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
         env["_dt%d" % j] = w._data.dtype
     tensors = "T" in entry.pattern or bool(entry.weights)
 
-    def wrap(layout, expr):
+    def wrap(layout, expr, facts=None):
+        """``facts`` (a special version's, compiler/specialize.py): 'float' or the dtype of a
+        fresh array, per leaf, where known: no conversion, or only a type check."""
         if layout and isinstance(layout[0], str):
             kind, i = layout
             if kind == "dw":
+                if facts is not None and facts == env["_dt%d" % i]:
+                    return "_T(_v if type(_v := %s) is _nd else _C(_v, _dt%d))" % (expr, i)
                 return "_T(_C(%s, _dt%d))" % (expr, i)
             if kind == "dx":
                 k = entry.pattern[i]
                 if k == "T":
+                    if facts is not None and facts == args[i]._data.dtype:
+                        return "_T(_v if type(_v := %s) is _nd else _C(_v, a%d._data.dtype))" % (expr, i)
                     return "_T(_C(%s, a%d._data.dtype))" % (expr, i)
                 if k == "A":
+                    if facts is not None and facts == args[i].dtype:
+                        return "(_v if type(_v := %s) is _nd else _C(_v, a%d.dtype))" % (expr, i)
                     return "_C(%s, a%d.dtype)" % (expr, i)
+                if facts == "float" and types[i] is float:
+                    return expr
                 return "_t%d(%s)" % (i, expr)
+            if not tensors and facts == "float":
+                return expr
             return "_WV(%s, %r)" % (expr, tensors)
-        parts = [wrap(sub, "%s[%d]" % (expr, k)) for k, sub in enumerate(layout)]
+        subs = facts if facts is not None else (None,) * len(layout)
+        parts = [wrap(sub, "%s[%d]" % (expr, k), f) for k, (sub, f) in enumerate(zip(layout, subs))]
+        if all(p == "%s[%d]" % (expr, k) for k, p in enumerate(parts)):
+            return expr                 # (the special version returns it as it is laid out)
         return "(%s)" % "".join(p + ", " for p in parts) if len(parts) == 1 else "(%s)" % ", ".join(parts)
 
     argc = n + (1 if sens else 0) + n_tangents
@@ -399,7 +416,7 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
              "    if _S[0] != _EPOCH or len(args) != %d:" % argc,
              "        return _MISS"]
     if n:
-        lines.append("    %s, = args[:%d]" % (", ".join(names), n))
+        lines.append("    %s, = args%s" % (", ".join(names), "" if argc == n else "[:%d]" % n))
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
     if guards:                      # what compilation read from outside still holds
@@ -411,8 +428,24 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
-    lines += ["    try:",
-              "        r = _FN(%s)" % ", ".join(call),
+    special = _special_call(entry, args, call, env)
+    if special is None:
+        run = ["        r = _FN(%s)" % ", ".join(call)]
+    else:                           # a version for arguments shaped as at the first call
+        guard, facts = special
+        xs = ", ".join("_x%d" % i for i in range(len(call)))
+        run = ["        %s = %s" % (xs, ", ".join(call))] if len(call) > 1 else \
+              ["        %s = %s" % (xs, call[0])] if call else []
+        run += ["        if %s:" % guard if guard else "        if True:",
+                "            try:",
+                "                r = _FS(%s)" % xs,
+                "            except Exception:",      # (math.log(0.0)...): the general code decides
+                "                r = _MISS",
+                "            if r is not _MISS:",
+                "                return " + wrap(entry.compiled.layout, "r", facts),
+                "        r = _FN(%s)" % xs]
+        env["_nd"] = np.ndarray
+    lines += ["    try:"] + run + [
               "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python
               "        raise",
               "    except Exception as exc:",
@@ -420,6 +453,46 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
               "    return " + wrap(entry.compiled.layout, "r")]
     exec("\n".join(lines), env)
     return env["stub"]
+
+
+
+def _special_call(entry, args, call, env):
+    """The guard for a special version of the gradient (compiler/specialize.py) for calls
+    like this one, with that version in ``env['_FS']``; None when it would not pay."""
+    compiled = entry.compiled
+    if getattr(compiled, "func", None) is None or compiled.pullback is not None or checks_enabled() \
+            or not rerunnable(compiled.func):
+        return None
+    values = []
+    for i, k in enumerate(entry.pattern):
+        if isinstance(k, str):
+            values.append(args[i]._data if k == "T" else args[i])
+    for j, (source, tier) in enumerate(compiled.input_sources):
+        obj = env.get("_i%d" % j)
+        values.append(obj._data if isinstance(obj, Tensor) else obj)   # (None: read at each call)
+    values += [None] * (len(call) - len(values))                       # sens, tangents
+    floats = [type(v) is float for v in values]
+    arrays = [type(v) is np.ndarray for v in values]
+    shapes = [v.shape if a else None for a, v in zip(arrays, values)]
+    dtypes = [v.dtype if a else None for a, v in zip(arrays, values)]
+    try:
+        special = specialize(compiled, shapes, dtypes, floats, compiled.header)
+    except Exception:                   # (an unforeseen IR: the general code is still right)
+        return None
+    if special is None:
+        return None
+    generated, facts = special
+    env["_FS"] = generated.fn
+    guard, first = [], {}
+    for i, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        if shape is None:
+            continue
+        k = first.setdefault(shape, i)
+        if k != i:
+            guard.append("_x%d.shape == _x%d.shape" % (i, k))
+        env["_xd%d" % i] = dtype
+        guard.append("_x%d.dtype is _xd%d" % (i, i))
+    return " and ".join(guard), facts
 
 
 def _read_code(source, entry, env):

@@ -15,6 +15,7 @@ from . import gastutil, ir
 from . import rules as P
 from .activity import loop_parts
 from .codegen_plan import Plan, _line
+from .math_names import MATH
 
 g = gastutil.nodes
 
@@ -42,16 +43,19 @@ class Generated:
         return self.fn
 
 
-def generate(func, name, returns, header="", checks=False):
+def generate(func, name, returns, header="", checks=False, floats=()):
     """Source for ``func`` as a Python function ``name`` returning the nested tuple ``returns``
-    (of Values and Consts); with ``checks``, it verifies its own invariants as it runs."""
-    return _Emitter(func, name, returns, header, checks).emit()
+    (of Values and Consts); with ``checks``, it verifies its own invariants as it runs.
+    ``floats``: Values known to be Python floats (``math`` functions of them: specialize.py)."""
+    return _Emitter(func, name, returns, header, checks, floats).emit()
 
 
 class _Emitter:
-    def __init__(self, func, name, returns, header, checks=False):
+    def __init__(self, func, name, returns, header, checks=False, floats=()):
         self.func, self.name, self.returns, self.header = func, name, returns, header
         self.checks = checks
+        self.floats = floats
+        self.uses_math = False
         self.imports = set()
         self.extra = {}          # names bound in the module for non-literal constants
         self._read_index = {}    # id(op list) -> (it, op positions, last statement reading each name)
@@ -129,6 +133,9 @@ class _Emitter:
         if prim is P.make_tuple:
             return g.Tuple(elts=[self.arg(a) for a in args], ctx=g.Load())
         positional, keywords = self.call_args(prim, args)
+        if self.floats and prim.emit in MATH and args[0] in self.floats and not keywords:
+            self.uses_math = True
+            return self.call_expr(MATH[prim.emit], positional, [])
         if prim.method:
             return g.Call(func=g.Attribute(value=positional[0], attr=prim.method, ctx=g.Load()),
                           args=positional[1:], keywords=keywords)
@@ -178,6 +185,8 @@ class _Emitter:
             lines.extend("# " + h for h in self.header.splitlines())
         if any("np." in text for _, text, _ in self.lines if not text.lstrip().startswith("#")):
             lines.append("import numpy as np")
+        if self.uses_math:
+            lines.append("import math")
         by_module = {}
         for module, name in sorted(self.imports):
             by_module.setdefault(module, []).append(name)
@@ -435,9 +444,9 @@ def _same(a, b):
         return False
 
 
-def build(func, name, returns, header="", checks=False):
+def build(func, name, returns, header="", checks=False, floats=()):
     """Generate, name a file for, and compile ``func``; returns a compiled ``Generated``."""
-    source, locs, extra = generate(func, name, returns, header, checks)
+    source, locs, extra = generate(func, name, returns, header, checks, floats)
     namespace = {"np": np}
     namespace.update(extra)
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]

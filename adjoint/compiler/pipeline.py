@@ -331,6 +331,7 @@ def compile_request(fn, self_obj, args, weights, request, kwargs=None, kinds=Non
     # split: fn returns (first, residuals), pullback(*residuals, sens) returns second; when the
     # function cannot be split, pullback is None and fn returns (first, second) from the sens
     compiled.pullback = pullback
+    compiled.header = header
     if pullback is not None:
         compiled.source = "%s\n\n%s" % (compiled.source, pullback.source)
     compiled.input_sources = sources               # where each input is read again at a call
