@@ -8,6 +8,8 @@ elements: the temporaries of a chunk stay in the cache, and only the values read
 region are written out whole. Each element meets the same NumPy functions in the same order,
 so the results are bit for bit those of the whole-array code.
 """
+import os
+
 import numpy as np
 
 from . import codegen, ir
@@ -19,6 +21,8 @@ from .runtime_chunks import chunked
 CHUNK = 8192          # elements: a chunk's temporaries (64 KiB of float64 each) stay in L2
 MIN_SIZE = 1 << 16    # elements: below this the whole-array code is already cache-resident
 MIN_OPS = 3           # operations in a region: fewer is not worth a kernel call per chunk
+if os.environ.get("ADJOINT_CHUNKS"):      # "CHUNK,MIN_SIZE": tiny chunks, for the fuzzer to try
+    CHUNK, MIN_SIZE = (int(n) for n in os.environ["ADJOINT_CHUNKS"].split(","))
 
 _INFIX = ("+", "-", "*", "/")
 

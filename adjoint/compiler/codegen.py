@@ -132,6 +132,10 @@ class _Emitter:
             return self.call_expr("len", [self.arg(args[0])], [])
         if prim is P.make_tuple:
             return g.Tuple(elts=[self.arg(a) for a in args], ctx=g.Load())
+        if op in self.plan.covered:             # zeros, unless the loop writes every row
+            self.imports.add(("adjoint.compiler.runtime_slices", "empty_if_covered"))
+            return self.call_expr("empty_if_covered", [self.arg(args[0])] +
+                                  [self.arg(b) for b in self.plan.covered[op]], [])
         positional, keywords = self.call_args(prim, args)
         if self.floats and prim.emit in MATH and args[0] in self.floats and not keywords:
             self.uses_math = True
@@ -276,6 +280,13 @@ class _Emitter:
         """``dW += part`` into a loop's own accumulator; a part that scatters into zeros
         (the gradient of ``x[i]``) is added into the slice instead: ``add_at(dxs, g, i)``."""
         acc, part = op.args
+        if op in self.plan.slice_writes:        # each slice written once
+            g_, _, index = part.op.args
+            self.imports.add(("adjoint.compiler.runtime_slices", "put_slice"))
+            call = self.call_expr("put_slice", [gastutil.name(self.name_of(op.result)), self.arg(g_),
+                                                self.arg(index)], [])
+            self.stmt(depth, g.Expr(value=call), op.loc)
+            return
         scatter = self.inline.get(part)
         if scatter is not None and scatter.prim is P.getitem_grad_p:
             g_, _, *index = scatter.args
