@@ -154,3 +154,34 @@ def test_chunked_code_matches_finite_differences():
     want = (np.tanh(np.exp(-(x + h) ** 2) * np.sin(y) + (x + h) ** 3 / (1 + (x + h) ** 2))
             - np.tanh(np.exp(-(x - h) ** 2) * np.sin(y) + (x - h) ** 3 / (1 + (x - h) ** 2))) / (2 * h)
     np.testing.assert_allclose(dx, want, rtol=1e-5, atol=1e-7)
+
+
+
+class Mixed(nn.Cell):
+    """Fuzzer (ADJOINT_CHUNKS=3,1, program 841): elementwise ops on a 0-d weight and on a vector,
+    interleaved in the reverse sweep, made one region read with the vector's shape."""
+    def __init__(self):
+        super().__init__()
+        self.w0 = Parameter(np.array(0.77, np.float32), name="w0")
+
+    def construct(self, x, y):
+        x, y = (y, x * 1.75)
+        y *= ops.cos(ops.sigmoid(self.w0))
+        v4 = y[1:]
+        return (np.mean(self.w0 / (v4 * v4 + 1.0)), np.tanh(x))
+
+
+def test_a_region_holds_values_of_one_shape(monkeypatch):
+    monkeypatch.setattr(chunking, "CHUNK", 3)
+    monkeypatch.setattr(chunking, "MIN_SIZE", 1)
+    net = Mixed()
+    g = adjoint.value_and_grad(net, grad_position=0, weights=net.trainable_params())
+    x, y = np.array([-1.018, 0.411], np.float32), np.array([0.086, 1.045], np.float32)
+    _, (dx, (dw,)) = g(Tensor(x), Tensor(y))
+    assert _special(g) is not None
+    assert dx.shape == (2,) and dw.shape == ()
+    monkeypatch.setattr(chunking, "MIN_SIZE", 1 << 40)        # the general code's answer
+    adjoint.clear_cache()
+    _, (gx, (gw,)) = adjoint.value_and_grad(net, grad_position=0, weights=net.trainable_params())(Tensor(x), Tensor(y))
+    np.testing.assert_array_equal(dx.asnumpy(), gx.asnumpy())
+    np.testing.assert_array_equal(dw.asnumpy(), gw.asnumpy())

@@ -37,32 +37,34 @@ def regions(func, big):
     parameters in ``big`` (or are numbers), as lists of ops; only runs of MIN_OPS or more."""
     shapes = SameShape(func)
     anchors = {shapes.find(p) for p in big}
-    found, run = [], []
+    found, run, cls = [], [], None
     for op in func.body.ops:
-        if _chunkable(op, shapes, anchors):
+        here = _chunkable(op, shapes, anchors)
+        if here is not None and here is cls:
             run.append(op)
             continue
         if len(run) >= MIN_OPS:
             found.append(run)
-        run = []
+        run, cls = ([op], here) if here is not None else ([], None)    # (one shape per region)
     if len(run) >= MIN_OPS:
         found.append(run)
     return found
 
 
 def _chunkable(op, shapes, anchors):
+    """The shape class of an elementwise op's result when its operands are in it (or numbers)."""
     if op.blocks or len(op.results) != 1 or not op.prim.pure or not _elementwise(op.prim):
-        return False
+        return None
     cls = shapes.find(op.result)
     if cls not in anchors:
-        return False
+        return None
     for a in op.args:
         if isinstance(a, ir.Value):
             if shapes.find(a) is not cls:
-                return False
+                return None
         elif type(a.value) not in (int, float):
-            return False
-    return True
+            return None
+    return cls
 
 
 def chunk(func, found, name, header):

@@ -15,6 +15,8 @@ def chunked(kernel, chunk, *inputs):
             shape = a.shape
             a = a.reshape(-1)               # (a view of a contiguous array, else a copy)
         flat.append(a)
+    if shape is None:                       # (numbers and NumPy scalars: one call)
+        return kernel(*inputs)
     n = 1
     for d in shape:
         n *= d
