@@ -8,9 +8,18 @@ dump = gast.dump
 nodes = gast            # node classes: gastutil.nodes.Name, ...
 
 
+pyast = ast            # what generated code is built of: the standard library's nodes
+
+
 def to_source(node):
     """Python source for a gast node (module, statement or expression)."""
-    tree = ast.fix_missing_locations(gast.gast_to_ast(node))
+    return unparse(gast.gast_to_ast(node))
+
+
+def unparse(tree):
+    """Python source for a standard ``ast`` node (codegen builds those: no conversion)."""
+    if isinstance(tree, ast.stmt):      # (ast.unparse reads only a statement's own line number)
+        tree.lineno = 1
     if isinstance(tree, ast.expr):
         return ast.unparse(tree)
     if isinstance(tree, (ast.Assign, ast.Return)) and isinstance(tree.value, ast.Tuple) and tree.value.elts:
@@ -51,3 +60,22 @@ def constant(value):
 
 def parse_expr(text):
     return gast.parse(text, mode="eval").body
+
+
+def ast_name(id_, store=False):
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def ast_constant(value):
+    return ast.Constant(value=value)
+
+
+_EXPRS = {}
+
+
+def ast_expr(text):
+    """The ``ast`` expression ``text`` (parsed once: a tree may share it, unparse only reads it)."""
+    node = _EXPRS.get(text)
+    if node is None:
+        node = _EXPRS[text] = ast.parse(text, mode="eval").body
+    return node
