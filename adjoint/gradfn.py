@@ -5,6 +5,7 @@ nothing has changed), runs it on raw arrays, and wraps the gradients in the dtyp
 gives them. ``.source`` and ``.ir`` show the generated code.
 """
 import inspect
+import os
 import types
 import warnings
 
@@ -64,8 +65,18 @@ class _Entry:
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
-            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents)
+            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents,
+                                                   special=SPECIALIZE_AT == 1)
         return stub
+
+    def upgrade(self, stub, args, sens, n_tangents):
+        """The second call through ``stub``: replace it by one with a special version (built
+        now, not at the first call: a gradient called once never pays for it). Returns _MISS,
+        so that the caller looks the stub up again."""
+        types = tuple(type(a) for a in args[:len(self.pattern)])
+        if self._stubs.get(types) is stub:
+            self._stubs[types] = _make_stub(self, types, args, sens, n_tangents, special=True)
+        return _MISS
 
 
 class GradFunction:
@@ -121,6 +132,9 @@ class GradFunction:
         entry = self._entry(inputs, pattern)
         stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
         out = stub(args)
+        if out is _MISS:    # it made way for one with a special version (_Entry.upgrade)
+            stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
+            out = stub(args)
         if out is _MISS:    # cannot happen: the stub was made for these very arguments
             raise AdjointError("internal error: no call path for %s" % self.fn.__qualname__)
         return out
@@ -337,7 +351,7 @@ def _loose(tree):
 _MISS = object()
 
 
-def _make_stub(entry, types, args, sens, n_tangents=0):
+def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
@@ -419,6 +433,11 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
         lines.append("    %s, = args%s" % (", ".join(names), "" if argc == n else "[:%d]" % n))
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
+    if not special and SPECIALIZE_AT > 1 and _may_specialize(entry.compiled):
+        env["_n"], env["_UP"] = [SPECIALIZE_AT - 1], entry.upgrade
+        lines += ["    if not _n[0]:",      # called again: the special version is worth making
+                  "        return _UP(stub, args, %r, %d)" % (bool(sens), n_tangents),
+                  "    _n[0] -= 1"]
     if guards:                      # what compilation read from outside still holds
         lines += ["    try:",
                   "        if %s:" % " or ".join(guards),
@@ -428,7 +447,7 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
-    special = _special_call(entry, args, call, env)
+    special = _special_call(entry, args, call, env) if special else None
     if special is None:
         run = ["        r = _FN(%s)" % ", ".join(call)]
     else:                           # a version for arguments shaped as at the first call
@@ -456,13 +475,23 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
 
 
 
+# The call at which a stub makes its special version (compiler/specialize.py): the second by
+# default (a gradient called once never pays for it); 1 at the first (the tests and the
+# fuzzer: every gradient they check runs it), 0 never.
+SPECIALIZE_AT = int(os.environ.get("ADJOINT_SPECIALIZE_AT", "2"))
+
+
+def _may_specialize(compiled):
+    """A special version may be made: a gradient with no effects (run again when the special
+    one raises), not split (vjp), not checking its invariants (ADJOINT_CHECK)."""
+    return (getattr(compiled, "func", None) is not None and compiled.pullback is None
+            and not checks_enabled() and rerunnable(compiled.func))
+
+
 def _special_call(entry, args, call, env):
     """The guard for a special version of the gradient (compiler/specialize.py) for calls
     like this one, with that version in ``env['_FS']``; None when it would not pay."""
     compiled = entry.compiled
-    if getattr(compiled, "func", None) is None or compiled.pullback is not None or checks_enabled() \
-            or not rerunnable(compiled.func):
-        return None
     values = []
     for i, k in enumerate(entry.pattern):
         if isinstance(k, str):
