@@ -1,7 +1,10 @@
 """The one place that imports gast, so a release of it can't break the rest."""
 import ast
+import os
 
 import gast
+
+from . import printer
 
 parse = gast.parse
 dump = gast.dump
@@ -17,26 +20,39 @@ def to_source(node):
 
 
 def unparse(tree):
-    """Python source for a standard ``ast`` node (codegen builds those: no conversion)."""
+    """Python source for a standard ``ast`` node (codegen builds those: no conversion), as
+    ast.unparse writes it, by printer.py (checked against ast.unparse under ADJOINT_VERIFY)."""
     if isinstance(tree, ast.stmt):      # (ast.unparse reads only a statement's own line number)
         tree.lineno = 1
+    text = _unparse(tree, printer.source)
+    if _CHECK:
+        slow = _unparse(tree, ast.unparse)
+        if slow != text:
+            raise AssertionError("printer.py wrote %r where ast.unparse writes %r" % (text, slow))
+    return text
+
+
+_CHECK = os.environ.get("ADJOINT_VERIFY", "") not in ("", "0")
+
+
+def _unparse(tree, show):
     if isinstance(tree, ast.expr):
-        return ast.unparse(tree)
+        return show(tree)
     if isinstance(tree, (ast.Assign, ast.Return)) and isinstance(tree.value, ast.Tuple) and tree.value.elts:
         # ``a, b = x, y`` and ``return dx, dy``, without the parentheses ast.unparse adds
         elts = tree.value.elts
-        value = ", ".join(ast.unparse(e) for e in elts) + ("," if len(elts) == 1 else "")
+        value = ", ".join(show(e) for e in elts) + ("," if len(elts) == 1 else "")
         if isinstance(tree, ast.Return):
             return "return %s\n" % value
-        return "%s = %s\n" % (" = ".join(_bare(t) for t in tree.targets), value)
-    return ast.unparse(tree) + "\n"
+        return "%s = %s\n" % (" = ".join(_bare(t, show) for t in tree.targets), value)
+    return show(tree) + "\n"
 
 
-def _bare(target):
+def _bare(target, show):
     """``a, b`` for a tuple target (ast.unparse writes ``(a, b)``)."""
     if isinstance(target, ast.Tuple) and target.elts:
-        return ", ".join(ast.unparse(e) for e in target.elts) + ("," if len(target.elts) == 1 else "")
-    return ast.unparse(target)
+        return ", ".join(show(e) for e in target.elts) + ("," if len(target.elts) == 1 else "")
+    return show(target)
 
 
 def walk_function(node):
