@@ -6,6 +6,7 @@ gives them. ``.source`` and ``.ir`` show the generated code.
 """
 import inspect
 import os
+import re
 import types
 import warnings
 
@@ -452,17 +453,22 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
         run = ["        r = _FN(%s)" % ", ".join(call)]
     else:                           # a version for arguments shaped as at the first call
         guard, facts = special
-        xs = ", ".join("_x%d" % i for i in range(len(call)))
-        run = ["        %s = %s" % (xs, ", ".join(call))] if len(call) > 1 else \
-              ["        %s = %s" % (xs, call[0])] if call else []
-        run += ["        if %s:" % guard if guard else "        if True:",
-                "            try:",
-                "                r = _FS(%s)" % xs,
-                "            except Exception:",      # (math.log(0.0)...): the general code decides
-                "                r = _MISS",
-                "            if r is not _MISS:",
-                "                return " + wrap(entry.compiled.layout, "r", facts),
-                "        r = _FN(%s)" % xs]
+        if all(c.isidentifier() for c in call):      # the arguments as they came: no copies
+            xs, run = ", ".join(call), []
+            guard = re.sub(r"\b_x(\d+)\b", lambda m: call[int(m.group(1))], guard)
+        else:
+            xs = ", ".join("_x%d" % i for i in range(len(call)))
+            run = ["        %s = %s" % (xs, ", ".join(call))] if len(call) > 1 else \
+                  ["        %s = %s" % (xs, call[0])] if call else []
+        fast = ["    try:",
+                "        r = _FS(%s)" % xs,
+                "    except Exception:",              # (math.log(0.0)...): the general code decides
+                "        r = _MISS",
+                "    if r is not _MISS:",
+                "        return " + wrap(entry.compiled.layout, "r", facts)]
+        if guard:
+            fast = ["    if %s:" % guard] + ["    " + line for line in fast]
+        run += ["    " + line for line in fast] + ["        r = _FN(%s)" % xs]
         env["_nd"] = np.ndarray
     lines += ["    try:"] + run + [
               "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python
