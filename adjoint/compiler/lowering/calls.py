@@ -131,7 +131,15 @@ def bprop_call(L, cell, args, kwargs, node):
     return tree.unflatten(results)
 
 
+_PER_ELEMENT = {id(f) for f in (np.vectorize, np.frompyfunc, np.apply_along_axis, np.apply_over_axes,
+                                 np.piecewise)}
+
+
 def run_now(L, func, args, kwargs, node):
+    if id(func) in _PER_ELEMENT:
+        raise L.error(node, "`%s` runs a Python function piece by piece; adjoint cannot "
+                      "differentiate through it" % callable_name(func),
+                      hint="write the function with array operations (np.where for conditions)")
     try:
         return func(*args, **kwargs)
     except Exception as exc:
