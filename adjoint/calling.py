@@ -280,7 +280,7 @@ def wrap(layout, value, p, gf, tensors):
         if kind == "dx":
             return _like(value, p.args[i])
         if kind == "dw":
-            return G._tensor(G._cast(value, gf.weights[i]._data.dtype))
+            return G._tensor_cast(value, gf.weights[i]._data.dtype)
         return G._wrap_value(value, tensors)
     return tuple(wrap(sub, v, p, gf, tensors) for sub, v in zip(layout, value))
 
@@ -295,7 +295,7 @@ def _like(grad, arg):
     if grad is None:
         return None                     # (a constant in a pytree: no gradient)
     if isinstance(arg, Tensor):
-        return G._tensor(G._cast(grad, arg._data.dtype))
+        return G._tensor_cast(grad, arg._data.dtype)
     if isinstance(arg, np.ndarray):
         return G._cast(grad, arg.dtype)
     return type(arg)(grad)              # a number: float, np.float32...

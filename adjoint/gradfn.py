@@ -16,6 +16,7 @@ from .compiler import cache, hooks
 from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
 from .compiler.checks import enabled as checks_enabled
+from .compiler.runtime import is_duck_array, unknown_shape_message
 from .compiler.sources import CALL, Source, snapshot
 from .compiler.specialize import rerunnable, specialize
 from .compiler.trees import flatten, map_leaves
@@ -23,18 +24,22 @@ from .errors import AdjointError, ArgumentError, GradRuntimeError, shown_path
 from .tensor import Parameter, Tensor, unwrap
 
 _SCALARS = (float, int, complex)
-_RUNTIME_KINDS = ("T", "A", "S")       # argument kinds that are values at run time
+_RUNTIME_KINDS = ("T", "A", "S", "D")  # argument kinds that are values at run time
 
 
 def _kind(a):
-    """How an argument enters compiled code: 'T' Tensor, 'A' ndarray, 'S' Python number;
-    anything else is a compile-time constant and is part of the key itself."""
+    """How an argument enters compiled code: 'T' Tensor, 'A' ndarray, 'S' Python number,
+    'D' an array of another library that implements NumPy's ``__array_function__`` protocol
+    (a Dask array: passed as it is, so it stays lazy); anything else is a compile-time
+    constant and is part of the key itself."""
     if isinstance(a, Tensor):
         return "T"
     if isinstance(a, np.ndarray):
         return "A"
     if type(a) in _SCALARS or isinstance(a, np.generic):
         return "S"
+    if is_duck_array(a):
+        return "D"
     try:
         hash(a)
     except TypeError:
@@ -156,6 +161,7 @@ class GradFunction:
         weight_keys = tuple(("path", paths[id(w)]) if id(w) in paths else ("id", id(w))
                             for w in self.weights)
         request = self.request(args)
+        request.duck_arrays = "D" in pattern
         # By code, not function object: the closures one def makes share compiled versions
         # (each version's guards check what it read from the closure).
         key = (self.fn.__code__, id(self.fn.__globals__), request.key(), pattern, weight_keys,
@@ -272,7 +278,7 @@ _WARNED_INTEGER = set()
 def _warn_if_integer(gradfn, p, arg):
     """MindSpore casts the gradient of an integer input to its integer dtype (truncating it);
     adjoint does too, but NumPy users (JAX and autograd raise or give floats) hear it once."""
-    if isinstance(arg, np.ndarray) and arg.dtype.kind in "iub":
+    if (isinstance(arg, np.ndarray) or _kind(arg) == "D") and np.dtype(arg.dtype).kind in "iub":
         what, dtype = "an integer array", arg.dtype
     elif type(arg) in (int, bool) or (isinstance(arg, np.generic) and arg.dtype.kind in "iub"):
         what, dtype = "an integer", type(arg).__name__
@@ -324,7 +330,7 @@ def _unwrap_sens(sens):
     def leaf(s):
         if isinstance(s, Tensor):
             return s._data
-        if isinstance(s, (np.ndarray, np.generic)) or type(s) in _SCALARS:
+        if isinstance(s, (np.ndarray, np.generic)) or type(s) in _SCALARS or is_duck_array(s):
             return s
         raise ArgumentError("the sens must be a Tensor (or a tuple of Tensors for a tuple output); got %s"
                             % type(s).__name__)
@@ -357,13 +363,17 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     n = len(types)
     names = ["a%d" % i for i in range(n)]
     env = {"_S": EPOCH, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
-           "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
-           "_COMPILED": entry.compiled, "_US": _sens_for, "_unwrap": unwrap, "_snap": snapshot}
+           "_TC": _tensor_cast, "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
+           "_COMPILED": entry.compiled, "_US": _sens_for, "_unwrap": unwrap, "_snap": snapshot,
+           "_KS": _known_shape, "_SC": _scalar_or_lazy}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
     for i, t in enumerate(types):
         env["_t%d" % i] = t
     call = []
+    known = []                      # arrays of other libraries must know their shapes (Dask)
     for i, k in enumerate(entry.pattern):
+        if k == "D":
+            known.append("    _KS(a%d, %d)" % (i, i))
         if isinstance(k, str):
             call.append("%s._data" % names[i] if k == "T" else names[i])
         elif type(args[i]) in _CONTAINERS:  # (a tuple of arrays may not compare: _same)
@@ -394,6 +404,7 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     for j, w in enumerate(entry.weights):
         env["_dt%d" % j] = w._data.dtype
     tensors = "T" in entry.pattern or bool(entry.weights)
+    duck = "D" in entry.pattern
 
     def wrap(layout, expr, facts=None):
         """``facts`` (a special version's, compiler/specialize.py): 'float' or the dtype of a
@@ -402,20 +413,22 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
             kind, i = layout
             if kind == "dw":
                 if facts is not None and facts == env["_dt%d" % i]:
-                    return "_T(_v if type(_v := %s) is _nd else _C(_v, _dt%d))" % (expr, i)
-                return "_T(_C(%s, _dt%d))" % (expr, i)
+                    return "(_T(_v) if type(_v := %s) is _nd else _TC(_v, _dt%d))" % (expr, i)
+                return "_TC(%s, _dt%d)" % (expr, i)
             if kind == "dx":
                 k = entry.pattern[i]
                 if k == "T":
                     if facts is not None and facts == args[i]._data.dtype:
-                        return "_T(_v if type(_v := %s) is _nd else _C(_v, a%d._data.dtype))" % (expr, i)
-                    return "_T(_C(%s, a%d._data.dtype))" % (expr, i)
-                if k == "A":
-                    if facts is not None and facts == args[i].dtype:
-                        return "(_v if type(_v := %s) is _nd else _C(_v, a%d.dtype))" % (expr, i)
+                        return "(_T(_v) if type(_v := %s) is _nd else _TC(_v, a%d._data.dtype))" % (expr, i)
+                    return "_TC(%s, a%d._data.dtype)" % (expr, i)
+                if k == "A" and facts is not None and facts == args[i].dtype:
+                    return "(_v if type(_v := %s) is _nd else _C(_v, a%d.dtype))" % (expr, i)
+                if k in ("A", "D"):
                     return "_C(%s, a%d.dtype)" % (expr, i)
                 if facts == "float" and types[i] is float:
                     return expr
+                if duck:            # a number's gradient may be a lazy 0-d array: kept so
+                    return "_SC(%s, _t%d)" % (expr, i)
                 return "_t%d(%s)" % (i, expr)
             if not tensors and facts == "float":
                 return expr
@@ -434,7 +447,8 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
         lines.append("    %s, = args%s" % (", ".join(names), "" if argc == n else "[:%d]" % n))
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
-    if not special and SPECIALIZE_AT > 1 and _may_specialize(entry.compiled):
+        lines += known
+    if not special and SPECIALIZE_AT > 1 and _may_specialize(entry):
         env["_n"], env["_UP"] = [SPECIALIZE_AT - 1], entry.upgrade
         lines += ["    if not _n[0]:",      # called again: the special version is worth making
                   "        return _UP(stub, args, %r, %d)" % (bool(sens), n_tangents),
@@ -448,7 +462,7 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
-    special = _special_call(entry, args, call, env) if special else None
+    special = _special_call(entry, args, call, env) if special and _may_specialize(entry) else None
     if special is None:
         run = ["        r = _FN(%s)" % ", ".join(call)]
     else:                           # a version for arguments shaped as at the first call
@@ -487,11 +501,14 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
 SPECIALIZE_AT = int(os.environ.get("ADJOINT_SPECIALIZE_AT", "2"))
 
 
-def _may_specialize(compiled):
+def _may_specialize(entry):
     """A special version may be made: a gradient with no effects (run again when the special
-    one raises), not split (vjp), not checking its invariants (ADJOINT_CHECK)."""
+    one raises), not split (vjp), not checking its invariants (ADJOINT_CHECK), on NumPy arrays
+    (not Dask's)."""
+    compiled = entry.compiled
     return (getattr(compiled, "func", None) is not None and compiled.pullback is None
-            and not checks_enabled() and rerunnable(compiled.func))
+            and not checks_enabled() and "D" not in entry.pattern
+            and getattr(compiled.func, "in_place_ok", True) and rerunnable(compiled.func))
 
 
 def _special_call(entry, args, call, env):
@@ -562,9 +579,40 @@ def _same_constant(a, k):
 
 
 def _tensor(array):
+    """A Tensor of a fresh NumPy array (no cast, no copy)."""
     t = Tensor.__new__(Tensor)
     t._data = array
     return t
+
+
+def _tensor_cast(g, dtype):
+    """A gradient as a Tensor of ``dtype`` (see _cast). An array of another library (a Dask
+    array) is returned as it is, cast lazily: wrapping it in a Tensor would compute it."""
+    if type(g) is np.ndarray:
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        elif not g.flags.writeable:
+            g = g.copy()
+    else:
+        g = _cast(g, dtype)
+        if type(g) is not np.ndarray:
+            return g
+    t = Tensor.__new__(Tensor)
+    t._data = g
+    return t
+
+
+def _scalar_or_lazy(g, kind):
+    """The gradient of a number argument as that kind of number, unless it is a lazy array
+    (a call on Dask arrays): then that array, so nothing is computed."""
+    return g if is_duck_array(g) else kind(g)
+
+
+def _known_shape(a, i):
+    """Gradients need shapes: refuse a Dask array with unknown chunk sizes (NaN in its shape)."""
+    shape = getattr(a, "shape", ())
+    if any(n != n for n in shape):
+        raise ArgumentError("argument %d: %s" % (i, unknown_shape_message(a)))
 
 
 def _wrap_value(v, tensors):
@@ -574,7 +622,11 @@ def _wrap_value(v, tensors):
 
 
 def _cast(g, dtype):
+    """The gradient in the dtype of its input (MindSpore's rule), writeable. An array of
+    another library keeps its type and is cast with its own (lazy) ``astype``."""
     if type(g) is not np.ndarray:
+        if is_duck_array(g):
+            return g if g.dtype == dtype else g.astype(dtype)
         g = np.asarray(g)
     if g.dtype != dtype:
         return g.astype(dtype)
@@ -587,16 +639,32 @@ def _runtime_error(exc, compiled):
     """A GradRuntimeError naming the user's line for an exception raised in generated code."""
     tb = exc.__traceback__
     loc = None
+    unknown = []
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == compiled.generated.filename:
             loc = compiled.generated.line_locs.get(tb.tb_lineno, loc)
+            unknown = _unknown_shapes(tb.tb_frame.f_locals) or unknown
         tb = tb.tb_next
+    what = "%s: %s" % (type(exc).__name__, exc)
+    if unknown:                     # a Dask array with unknown chunk sizes made the shapes NaN
+        what += ("\n(the gradient needs shapes, and %s %s unknown sizes: a Dask array whose rows "
+                 "were selected by a mask? call `.compute_chunk_sizes()` on it, or select with "
+                 "np.where instead)" % (", ".join(unknown), "has" if len(unknown) == 1 else "have"))
     if loc is None:
-        return GradRuntimeError("the gradient of %s failed: %s: %s" % (compiled.qualname,
-                                                                       type(exc).__name__, exc))
-    return GradRuntimeError("%s:%d: %s: %s\n    %s\n(in the gradient of %s; generated code: %s)"
-                            % (shown_path(loc.file), loc.line, type(exc).__name__, exc, loc.text.strip(),
+        return GradRuntimeError("the gradient of %s failed: %s" % (compiled.qualname, what))
+    return GradRuntimeError("%s:%d: %s\n    %s\n(in the gradient of %s; generated code: %s)"
+                            % (shown_path(loc.file), loc.line, what, loc.text.strip(),
                                compiled.qualname, compiled.generated.filename))
+
+
+def _unknown_shapes(names):
+    """'X (shape (nan, 3))' for each array among a frame's locals whose shape has NaNs."""
+    out = []
+    for name, v in names.items():
+        shape = getattr(v, "shape", None) if is_duck_array(v) else None
+        if type(shape) is tuple and any(n != n for n in shape):
+            out.append("`%s` (shape %s)" % (name, shape))
+    return out
 
 
 hooks.register_gradient_function(GradFunction)

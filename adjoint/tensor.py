@@ -4,10 +4,13 @@ Generated gradient code never sees these: they are unwrapped on entry and wrappe
 Methods and operators are written in terms of primitives, so the compiler can inline them
 when a ``construct`` calls ``x.sum()`` or ``x @ w``.
 """
+import warnings
+
 import numpy as np
 
 from . import dtype as mstype
 from .compiler import hooks
+from .compiler.runtime import is_duck_array
 from .compiler import rules as P
 from .compiler.hooks import structure_changed, unwrap, unwrap_args, wrap_result  # noqa: F401
 
@@ -32,6 +35,11 @@ class Tensor:
         elif isinstance(input_data, np.ndarray):
             data = input_data
         elif isinstance(input_data, np.generic):
+            data = np.asarray(input_data)
+        elif is_duck_array(input_data):
+            warnings.warn("Tensor(%s) computes it into a NumPy array; to keep it lazy, pass the "
+                          "%s itself to the gradient function" % ((type(input_data).__name__,) * 2),
+                          UserWarning, stacklevel=2)
             data = np.asarray(input_data)
         else:
             data = np.asarray(input_data, dtype=_default_dtype(input_data))

@@ -183,9 +183,11 @@ def _used_after(plan, block, op, value):
 
 def accumulate_in_place(plan, op):
     """In a reverse loop, ``dW = dW + part`` becomes ``dW += part`` when dW started as
-    zeros made for this loop alone (so no other value shares its array)."""
+    zeros made for this loop alone (so no other value shares its array), and the arguments
+    are NumPy arrays (``func.in_place_ok``: a Dask part cannot be added into a NumPy dW in
+    place)."""
     n = op.attrs.get("accumulators", 0)
-    if not n:
+    if not n or not getattr(plan.func, "in_place_ok", True):
         return
     body = op.blocks[-1]
     for arg, init, y in zip(body.args[-n:], op.args[-n:], body.yields[-n:]):

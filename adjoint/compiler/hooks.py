@@ -8,6 +8,8 @@ and ``adjoint.ops`` fill it in when they are imported.
 """
 import numpy as np
 
+from .runtime import is_duck_array
+
 # Bumped whenever something compiled code may depend on changes in a Cell (an attribute is set,
 # a Parameter's requires_grad flips, a Cell class gets a new attribute); entries made at an
 # older count re-check their guards before they are used again.
@@ -59,7 +61,9 @@ def register_dtype_conversion(fn):
 
 
 def is_array_object(obj):
-    return isinstance(obj, registry.array_types)
+    """An array (an input of compiled code, read again at every call): an ndarray, a Tensor,
+    or an array of another library such as Dask (a global or Cell attribute holding one)."""
+    return isinstance(obj, registry.array_types) or is_duck_array(obj)
 
 
 def is_cell(obj):

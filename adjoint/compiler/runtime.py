@@ -2,10 +2,38 @@
 
 Each is a primitive's implementation; the rules in ``rules/`` give their derivatives. They work
 on raw ndarrays and Python numbers and take fast paths where shapes already agree.
+
+They also work on arrays of other libraries that implement NumPy's dispatch protocols
+(``__array_function__``/``__array_ufunc__``: Dask, CuPy...), without converting them: every
+helper keeps its ndarray fast path first (``type(x) is np.ndarray``), and only the other
+branch asks ``is_duck_array`` (no ``np.asarray``, which would compute a Dask array).
 """
 import numpy as np
 
 from ..errors import RunTimeRefusal
+
+
+def is_duck_array(x):
+    """An array of another library that NumPy functions dispatch to (a Dask or CuPy array):
+    it is kept as it is, never converted with ``np.asarray``. (adjoint's Tensor has the
+    protocol too: callers unwrap Tensors first, or test for them before.)"""
+    return not isinstance(x, (np.ndarray, np.generic)) and hasattr(type(x), "__array_function__")
+
+
+_ndarray = np.ndarray
+
+
+def _any_duck(items):
+    for x in items:
+        if type(x) is not np.ndarray and is_duck_array(x):
+            return True
+    return False
+
+
+def _float_dtype(x):
+    """x's dtype if it is a float dtype, else float64 (the dtype of a gradient of x)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float64)
 
 
 def zeros_like(x):
@@ -85,12 +113,14 @@ def ipow(x, n):
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the gradient of a reduction back to the shape of its input ``x``."""
-    shape = _shape(x)
     if type(g) in (float, int):          # a constant seed: a fresh array in x's float dtype
+        if type(x) is not _ndarray and is_duck_array(x):      # (_ndarray: one global look-up)
+            return np.full_like(x, g, dtype=_float_dtype(x))   # lazy, chunked like x (Dask)
         dtype = getattr(x, "dtype", None)
-        out = np.empty(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
+        out = np.empty(_shape(x), dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
         out.fill(g)                      # (np.full is several times slower on small arrays)
         return out
+    shape = _shape(x)
     if not keepdims and axis is not None:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)
@@ -102,13 +132,21 @@ def reduced_size(x, axis=None):
     n = 1
     for a in _axes(axis, len(shape)):
         n *= shape[a]
+    if n != n:                           # NaN: a Dask array whose chunk sizes are unknown
+        raise ValueError(unknown_shape_message(x))
     return n
+
+
+def unknown_shape_message(x):
+    return ("an array of shape %s has unknown sizes (a Dask array whose rows were selected by a "
+            "mask?): gradients need every shape; call `x.compute_chunk_sizes()` on it first"
+            % (tuple(_shape(x)),))
 
 
 def extreme_weights(x, out, axis=None, keepdims=False):
     """How the gradient of max/min is shared: equally among the elements that reach the
     extreme (1/count there, 0 elsewhere), in x's float dtype."""
-    if type(x) is not np.ndarray:
+    if type(x) is not np.ndarray and not is_duck_array(x):
         x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     mask = (x == unreduce(out, x, axis, keepdims)).astype(dtype)
@@ -117,6 +155,9 @@ def extreme_weights(x, out, axis=None, keepdims=False):
 
 def tie_mask(x, y, out):
     """1 where x wins, 0 where y wins, 0.5 on ties (MindSpore's maximum/minimum rule)."""
+    if type(out) is not np.ndarray and is_duck_array(out):
+        dtype = _float_dtype(out)
+        return ((x == out).astype(dtype) + (y != out).astype(dtype)) * dtype.type(0.5)
     dtype = np.result_type(out) if np.ndim(out) else np.asarray(out).dtype
     if dtype.kind != "f":
         dtype = np.float64
@@ -132,7 +173,7 @@ def positive(x):
     mask = x > 0
     dtype = getattr(x, "dtype", None)
     return mask.astype(dtype if dtype is not None and dtype.kind == "f" else np.float64) \
-        if isinstance(mask, np.ndarray) else float(mask)
+        if isinstance(mask, np.ndarray) or is_duck_array(mask) else float(mask)
 
 
 def relu(x):
@@ -140,13 +181,15 @@ def relu(x):
 
 
 def softmax(x, axis=-1):
-    x = np.asarray(x)
+    if type(x) is not np.ndarray and not is_duck_array(x):
+        x = np.asarray(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):
-    x = np.asarray(x)                  # (array methods: cheaper than np.max/np.sum on small arrays)
+    if type(x) is not np.ndarray and not is_duck_array(x):
+        x = np.asarray(x)              # (array methods: cheaper than np.max/np.sum on small arrays)
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -215,10 +258,11 @@ def check_unshared(x, names, index, *others):
                 continue
             item = np.asarray(item)
             if np.may_share_memory(region, item) and np.shares_memory(region, item):
-                raise RunTimeRefusal("`%s` shares memory with the items this assigns (one is a view "
-                                 "of the other); adjoint assigns into a copy, so `%s` would not "
-                                 "see the change. Make one of them a copy, e.g. `.copy()`"
-                                 % (name, name))
+                what = name if " " in name else "`%s`" % name
+                raise RunTimeRefusal("%s shares memory with the items this assigns (one is a view "
+                                     "of the other); adjoint assigns into a copy, so %s would not "
+                                     "see the change. Make one of them a copy, e.g. `.copy()`"
+                                     % (what[0].upper() + what[1:] if " " in name else what, what))
 
 
 def _assigned_region(x, index):
@@ -237,6 +281,9 @@ def getitem_grad(g, x, *index):
     dtype = getattr(x, "dtype", None)             # the gradient of x has x's (float) dtype
     if dtype is None or dtype.kind != "f":
         dtype = np.result_type(g, np.float32) if isinstance(g, np.ndarray) else np.float64
+    if _any_duck((g, x) + index):
+        from .runtime_duck import add_at       # (Dask does not implement np.add.at)
+        return add_at(g, _shape(x), dtype, idx, getattr(x, "chunks", None))
     out = np.zeros(_shape(x), dtype=dtype)
     parts = idx if isinstance(idx, tuple) else (idx,)
     if all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts):
@@ -248,7 +295,10 @@ def getitem_grad(g, x, *index):
 
 def scatter_add(acc, g, *index):
     """``acc + getitem_grad(g, acc, *index)``, added into ``acc`` itself: a fresh array (the
-    gradient of one slice of x) gets the gradient of another slice (passes/simplify.py)."""
+    gradient of one slice of x) gets the gradient of another slice (passes/simplify.py).
+    Out of place for arrays of other libraries (Dask cannot add into an array in place)."""
+    if type(acc) is not np.ndarray or _any_duck((g,) + index):
+        return acc + getitem_grad(g, acc, *index)
     add_at(acc, g, *index)
     return acc
 
@@ -276,6 +326,11 @@ def index_along(g, i, axis=0):
 def put_along(g, x, i, axis=0):
     """Zeros shaped like ``x`` (only its shape is used) with ``g`` as the i-th slice along axis."""
     shape = _shape(x)
+    if type(g) is not np.ndarray and is_duck_array(g):      # (setitem would compute a Dask g)
+        axis %= len(shape)
+        pad = [(0, 0)] * len(shape)
+        pad[axis] = (i % shape[axis], shape[axis] - 1 - i % shape[axis])
+        return np.pad(np.expand_dims(g, axis), pad)
     out = np.zeros(shape, dtype=np.result_type(g))
     out[_along(len(shape), axis, i)] = g
     return out
@@ -294,6 +349,13 @@ def concat_part(g, k, axis, *xs):
 
 def concat_part_grad(g, whole, k, axis, *xs):
     """Zeros shaped like ``whole`` with ``g`` in the place of xs[k] (the adjoint of concat_part)."""
+    if type(g) is not np.ndarray and is_duck_array(g):      # (setitem would compute a Dask g)
+        shape = _shape(whole)
+        axis %= len(shape)
+        piece = _concat_piece(axis, k, xs)[axis]
+        pad = [(0, 0)] * len(shape)
+        pad[axis] = (piece.start, shape[axis] - piece.stop)
+        return np.pad(g, pad)
     out = np.zeros(_shape(whole), dtype=np.result_type(g))
     out[_concat_piece(axis, k, xs)] = g
     return out
@@ -322,8 +384,9 @@ def zeros_like_tuple(t, i, g):
 
 def cast_like(g, x):
     """``g`` in the dtype of ``x`` (the gradient of a cast)."""
-    dtype = np.asarray(x).dtype
-    return g.astype(dtype) if np.asarray(g).dtype != dtype else g
+    dtype = x.dtype if type(x) is np.ndarray or is_duck_array(x) else np.asarray(x).dtype
+    gdtype = g.dtype if type(g) is np.ndarray or is_duck_array(g) else np.asarray(g).dtype
+    return g.astype(dtype) if gdtype != dtype else g
 
 
 def check_sens(sens, out, name):

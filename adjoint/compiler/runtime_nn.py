@@ -3,6 +3,19 @@
 shape helpers of the normalisation layers."""
 import numpy as np
 
+from .runtime import is_duck_array
+
+
+def _arr(x):
+    """x as an array: an ndarray, or an array of another library left as it is (a Dask array:
+    np.asarray would compute it)."""
+    return x if type(x) is np.ndarray or is_duck_array(x) else np.asarray(x)
+
+
+def _number(x, dtype):
+    """A count or sum as a number of ``dtype``; a lazy 0-d array stays one (cast lazily)."""
+    return x.astype(dtype) if is_duck_array(x) else dtype.type(x)
+
 
 # -- effects ----------------------------------------------------------------------------------
 def assign(variable, value):
@@ -33,8 +46,8 @@ def softplus(x):
 def _class_targets(target, logits, label_smoothing):
     """Targets as rows of class weights shaped like ``logits`` (N, C, ...), and which samples
     count (class indices equal to ignore_index do not)."""
-    target = np.asarray(target)
-    logits = np.asarray(logits)
+    target = _arr(target)
+    logits = _arr(logits)
     n_classes = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
     axis = 1 if logits.ndim > 1 else 0
     dtype = logits.dtype if logits.dtype.kind == "f" else np.dtype(np.float64)
@@ -49,8 +62,8 @@ def _class_targets(target, logits, label_smoothing):
 
 
 def _class_shape(logits):
-    logits = np.asarray(logits)
-    return (-1,) + (1,) * (logits.ndim - 2) if logits.ndim > 1 else (-1,)
+    ndim = np.ndim(logits)
+    return (-1,) + (1,) * (ndim - 2) if ndim > 1 else (-1,)
 
 
 def ce_weights(target, logits, weight=None, ignore_index=-100, label_smoothing=0.0):
@@ -66,7 +79,7 @@ def ce_weights(target, logits, weight=None, ignore_index=-100, label_smoothing=0
     n_classes = rows.shape[1] if rows.ndim > 1 else rows.shape[0]
     axis = 1 if rows.ndim > 1 else 0
     # an ignored label outside [0, C) already has a row of zeros
-    valid = np.expand_dims(np.asarray(target) != ignore_index, axis) if 0 <= ignore_index < n_classes else True
+    valid = np.expand_dims(_arr(target) != ignore_index, axis) if 0 <= ignore_index < n_classes else True
     if w is None:
         coef = rows * dtype.type(1 - label_smoothing) + dtype.type(label_smoothing / n_classes) \
             if label_smoothing else rows
@@ -82,16 +95,18 @@ def ce_denominator(target, logits, weight=None, ignore_index=-100):
     """What 'mean' divides the summed loss by: the summed weights of the counted samples'
     classes for class indices (their number without weights), the number of samples for
     class probabilities."""
-    target = np.asarray(target)
-    logits = np.asarray(logits)
+    target = _arr(target)
+    logits = _arr(logits)
     dtype = logits.dtype if logits.dtype.kind == "f" else np.dtype(np.float64)
     if target.dtype.kind not in "iub":
         return dtype.type(target.size // (logits.shape[1] if logits.ndim > 1 else logits.shape[0]))
     valid = target != ignore_index
     if weight is None:
-        return dtype.type(np.count_nonzero(valid))
+        return _number(np.count_nonzero(valid), dtype)
     w = np.asarray(weight, dtype)
-    return dtype.type(np.sum(w[np.where(valid, target, 0)] * valid))
+    if is_duck_array(target):               # (a NumPy w indexed by a Dask array would compute it)
+        w = np.asarray(w, like=target)
+    return _number(np.sum(w[np.where(valid, target, 0)] * valid), dtype)
 
 
 # -- normalisation ----------------------------------------------------------------------------
