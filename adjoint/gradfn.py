@@ -5,6 +5,8 @@ nothing has changed), runs it on raw arrays, and wraps the gradients in the dtyp
 gives them. ``.source`` and ``.ir`` show the generated code.
 """
 import inspect
+import os
+import re
 import types
 import warnings
 
@@ -13,9 +15,11 @@ import numpy as np
 from .compiler import cache, hooks
 from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
+from .compiler.checks import enabled as checks_enabled
 from .compiler.runtime import is_duck_array, unknown_shape_message
 from .compiler.namespaces import is_namespace_array, namespace_for
 from .compiler.sources import CALL, Source, snapshot
+from .compiler.specialize import rerunnable, specialize
 from .compiler.trees import flatten, map_leaves
 from .errors import AdjointError, ArgumentError, GradRuntimeError, shown_path
 from .tensor import Parameter, Tensor, unwrap
@@ -70,8 +74,18 @@ class _Entry:
         types = tuple(type(a) for a in args)
         stub = self._stubs.get(types)
         if stub is None:
-            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents)
+            stub = self._stubs[types] = _make_stub(self, types, args, sens, n_tangents,
+                                                   special=SPECIALIZE_AT == 1)
         return stub
+
+    def upgrade(self, stub, args, sens, n_tangents):
+        """The second call through ``stub``: replace it by one with a special version (built
+        now, not at the first call: a gradient called once never pays for it). Returns _MISS,
+        so that the caller looks the stub up again."""
+        types = tuple(type(a) for a in args[:len(self.pattern)])
+        if self._stubs.get(types) is stub:
+            self._stubs[types] = _make_stub(self, types, args, sens, n_tangents, special=True)
+        return _MISS
 
 
 class GradFunction:
@@ -127,6 +141,9 @@ class GradFunction:
         entry = self._entry(inputs, pattern)
         stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
         out = stub(args)
+        if out is _MISS:    # it made way for one with a special version (_Entry.upgrade)
+            stub = self._stub = entry.stub(inputs, self.sens, self.n_tangents)
+            out = stub(args)
         if out is _MISS:    # cannot happen: the stub was made for these very arguments
             raise AdjointError("internal error: no call path for %s" % self.fn.__qualname__)
         return out
@@ -352,12 +369,12 @@ def _loose(tree):
 _MISS = object()
 
 
-def _make_stub(entry, types, args, sens, n_tangents=0):
+def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     """Generate the call path for arguments of these types (see _Entry.stub)."""
     n = len(types)
     names = ["a%d" % i for i in range(n)]
     env = {"_S": EPOCH, "_EPOCH": entry.epoch, "_MISS": _MISS, "_FN": entry.compiled.fn,
-           "_TC": _tensor_cast, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
+           "_TC": _tensor_cast, "_T": _tensor, "_C": _cast, "_WV": _wrap_value, "_AE": AdjointError, "_RE": _runtime_error,
            "_COMPILED": entry.compiled, "_US": _sens_for, "_unwrap": unwrap, "_snap": snapshot,
            "_KS": _known_shape, "_SC": _scalar_or_lazy}
     checks = ["type(%s) is not _t%d" % (a, i) for i, a in enumerate(names)]
@@ -404,24 +421,39 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
     tensors = "T" in entry.pattern or bool(entry.weights)
     duck = "D" in entry.pattern
 
-    def wrap(layout, expr):
+    def wrap(layout, expr, facts=None):
+        """``facts`` (a special version's, compiler/specialize.py): 'float' or the dtype of a
+        fresh array, per leaf, where known: no conversion, or only a type check."""
         if layout and isinstance(layout[0], str):
             kind, i = layout
             if kind == "dw":
+                if facts is not None and facts == env["_dt%d" % i]:
+                    return "(_T(_v) if type(_v := %s) is _nd else _TC(_v, _dt%d))" % (expr, i)
                 return "_TC(%s, _dt%d)" % (expr, i)
             if kind == "dx":
                 k = entry.pattern[i]
                 if k == "T":
+                    if facts is not None and facts == args[i]._data.dtype:
+                        return "(_T(_v) if type(_v := %s) is _nd else _TC(_v, a%d._data.dtype))" % (expr, i)
                     return "_TC(%s, a%d._data.dtype)" % (expr, i)
+                if k == "A" and facts is not None and facts == args[i].dtype:
+                    return "(_v if type(_v := %s) is _nd else _C(_v, a%d.dtype))" % (expr, i)
                 if k in ("A", "D"):
                     return "_C(%s, a%d.dtype)" % (expr, i)
                 if k == "X":
                     return "_XC(%s, a%d.dtype)" % (expr, i)
+                if facts == "float" and types[i] is float:
+                    return expr
                 if duck:            # a number's gradient may be a lazy 0-d array: kept so
                     return "_SC(%s, _t%d)" % (expr, i)
                 return "_t%d(%s)" % (i, expr)
+            if not tensors and facts == "float":
+                return expr
             return "_WV(%s, %r)" % (expr, tensors)
-        parts = [wrap(sub, "%s[%d]" % (expr, k)) for k, sub in enumerate(layout)]
+        subs = facts if facts is not None else (None,) * len(layout)
+        parts = [wrap(sub, "%s[%d]" % (expr, k), f) for k, (sub, f) in enumerate(zip(layout, subs))]
+        if all(p == "%s[%d]" % (expr, k) for k, p in enumerate(parts)):
+            return expr                 # (the special version returns it as it is laid out)
         return "(%s)" % "".join(p + ", " for p in parts) if len(parts) == 1 else "(%s)" % ", ".join(parts)
 
     argc = n + (1 if sens else 0) + n_tangents
@@ -429,10 +461,15 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
              "    if _S[0] != _EPOCH or len(args) != %d:" % argc,
              "        return _MISS"]
     if n:
-        lines.append("    %s, = args[:%d]" % (", ".join(names), n))
+        lines.append("    %s, = args%s" % (", ".join(names), "" if argc == n else "[:%d]" % n))
         lines.append("    if %s:" % " or ".join(checks))
         lines.append("        return _MISS")
         lines += known
+    if not special and SPECIALIZE_AT > 1 and _may_specialize(entry):
+        env["_n"], env["_UP"] = [SPECIALIZE_AT - 1], entry.upgrade
+        lines += ["    if not _n[0]:",      # called again: the special version is worth making
+                  "        return _UP(stub, args, %r, %d)" % (bool(sens), n_tangents),
+                  "    _n[0] -= 1"]
     if guards:                      # what compilation read from outside still holds
         lines += ["    try:",
                   "        if %s:" % " or ".join(guards),
@@ -442,8 +479,29 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
-    lines += ["    try:",
-              "        r = _FN(%s)" % ", ".join(call),
+    special = _special_call(entry, args, call, env) if special and _may_specialize(entry) else None
+    if special is None:
+        run = ["        r = _FN(%s)" % ", ".join(call)]
+    else:                           # a version for arguments shaped as at the first call
+        guard, facts = special
+        if all(c.isidentifier() for c in call):      # the arguments as they came: no copies
+            xs, run = ", ".join(call), []
+            guard = re.sub(r"\b_x(\d+)\b", lambda m: call[int(m.group(1))], guard)
+        else:
+            xs = ", ".join("_x%d" % i for i in range(len(call)))
+            run = ["        %s = %s" % (xs, ", ".join(call))] if len(call) > 1 else \
+                  ["        %s = %s" % (xs, call[0])] if call else []
+        fast = ["    try:",
+                "        r = _FS(%s)" % xs,
+                "    except Exception:",              # (math.log(0.0)...): the general code decides
+                "        r = _MISS",
+                "    if r is not _MISS:",
+                "        return " + wrap(entry.compiled.layout, "r", facts)]
+        if guard:
+            fast = ["    if %s:" % guard] + ["    " + line for line in fast]
+        run += ["    " + line for line in fast] + ["        r = _FN(%s)" % xs]
+        env["_nd"] = np.ndarray
+    lines += ["    try:"] + run + [
               "    except (_AE, AssertionError):",   # the user's own asserts fail as in Python
               "        raise",
               "    except Exception as exc:",
@@ -451,6 +509,59 @@ def _make_stub(entry, types, args, sens, n_tangents=0):
               "    return " + wrap(entry.compiled.layout, "r")]
     exec("\n".join(lines), env)
     return env["stub"]
+
+
+
+# The call at which a stub makes its special version (compiler/specialize.py): the second by
+# default (a gradient called once never pays for it); 1 at the first (the tests and the
+# fuzzer: every gradient they check runs it), 0 never.
+SPECIALIZE_AT = int(os.environ.get("ADJOINT_SPECIALIZE_AT", "2"))
+
+
+def _may_specialize(entry):
+    """A special version may be made: a gradient with no effects (run again when the special
+    one raises), not split (vjp), not checking its invariants (ADJOINT_CHECK), on NumPy arrays
+    (not Dask's, nor a namespace's: specialize.py rebuilds NumPy code)."""
+    compiled = entry.compiled
+    return (getattr(compiled, "func", None) is not None and compiled.pullback is None
+            and not checks_enabled() and "D" not in entry.pattern and "X" not in entry.pattern
+            and getattr(compiled.func, "in_place_ok", True) and rerunnable(compiled.func))
+
+
+def _special_call(entry, args, call, env):
+    """The guard for a special version of the gradient (compiler/specialize.py) for calls
+    like this one, with that version in ``env['_FS']``; None when it would not pay."""
+    compiled = entry.compiled
+    values = []
+    for i, k in enumerate(entry.pattern):
+        if isinstance(k, str):
+            values.append(args[i]._data if k == "T" else args[i])
+    for j, (source, tier) in enumerate(compiled.input_sources):
+        obj = env.get("_i%d" % j)
+        values.append(obj._data if isinstance(obj, Tensor) else obj)   # (None: read at each call)
+    values += [None] * (len(call) - len(values))                       # sens, tangents
+    floats = [type(v) is float for v in values]
+    arrays = [type(v) is np.ndarray for v in values]
+    shapes = [v.shape if a else None for a, v in zip(arrays, values)]
+    dtypes = [v.dtype if a else None for a, v in zip(arrays, values)]
+    try:
+        special = specialize(compiled, shapes, dtypes, floats, compiled.header)
+    except Exception:                   # (an unforeseen IR: the general code is still right)
+        return None
+    if special is None:
+        return None
+    generated, facts = special
+    env["_FS"] = generated.fn
+    guard, first = [], {}
+    for i, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        if shape is None:
+            continue
+        k = first.setdefault(shape, i)
+        if k != i:
+            guard.append("_x%d.shape == _x%d.shape" % (i, k))
+        env["_xd%d" % i] = dtype
+        guard.append("_x%d.dtype is _xd%d" % (i, i))
+    return " and ".join(guard), facts
 
 
 def _read_code(source, entry, env):
@@ -482,6 +593,13 @@ def _same_constant(a, k):
         return a is k or bool(a == k)
     except Exception:
         return False
+
+
+def _tensor(array):
+    """A Tensor of a fresh NumPy array (no cast, no copy)."""
+    t = Tensor.__new__(Tensor)
+    t._data = array
+    return t
 
 
 def _tensor_cast(g, dtype):

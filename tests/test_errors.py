@@ -125,3 +125,10 @@ def test_every_change_to_cell_state_is_refused_together():
         ops.GradOperation()(bad_cells.StateChanges())(Tensor(np.ones(2)))
     assert lines_of(info.value) == [(BAD_FILE, 63), (BAD_FILE, 64)]
     assert "self.history.append" in str(info.value) and "cannot store to `self.calls`" in str(info.value)
+
+
+def test_np_vectorize_is_refused_at_the_users_line():
+    with pytest.raises(adjoint.SourceError, match="`np.vectorize` runs a Python function piece by piece") as info:
+        adjoint.grad(bad_cells.per_element)(np.ones(3))
+    assert info.value.loc.file == BAD_FILE and "np.vectorize(lambda" in info.value.loc.text
+    assert "np.where" in str(info.value)

@@ -387,3 +387,26 @@ def test_sens_of_namespace_arrays(make):
     grad = ops.GradOperation(sens_param=True)(project)
     w, X, s = np.ones(3), np.arange(12.0).reshape(4, 3), np.linspace(0, 1, 4)
     np.testing.assert_allclose(to_numpy(grad(make(w), make(X), make(s))), grad(w, X, s), rtol=1e-12)
+
+
+def test_no_special_version_for_namespace_arguments(make, monkeypatch):
+    # specialize.py rebuilds NumPy code: a namespace call must keep its general code
+    import adjoint.gradfn as G
+    calls = []
+    real = G.specialize
+    monkeypatch.setattr(G, "specialize", lambda *a, **k: calls.append(a) or real(*a, **k))
+
+    def f(a, b, X):
+        return np.sum(np.sin(X @ a) * (X @ b))
+    rng = np.random.default_rng(0)
+    a, b, X = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((4, 3))
+    on_numpy = adjoint.grad(f, (0, 1))
+    want = [on_numpy(a, b, X) for _ in range(3)][-1]      # (made at call ADJOINT_SPECIALIZE_AT)
+    assert calls                    # (NumPy arguments of equal shape: a special version)
+    calls.clear()
+    grad = adjoint.grad(f, (0, 1))
+    for _ in range(3):
+        got = grad(a, b, make(X))
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(to_numpy(g), w, rtol=1e-12)
+    assert not calls

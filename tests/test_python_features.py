@@ -30,6 +30,10 @@ CASES = [
     ("recursion_none", P.halve_until_small, (np.array([0.3, 0.4]),)),
     ("recursion_in_if", P.damped, (np.array([0.9, -1.4]), np.array([1.5, 0.8]))),
     ("recursion_known_depth", P.counted, (np.array([0.3, 0.4]),)),
+    ("recursion_back_up", P.uses_nested_sum, (np.array([3.0, 4.0]),)),
+    ("recursion_back_up_none", P.uses_nested_sum, (np.array([0.3, 0.4]),)),
+    ("recursion_reading_locals", P.uses_series, (np.array([0.8, 0.9]), np.array([1.1, -0.4]))),
+    ("recursion_tail_and_back_up", P.uses_halve_then_nest, (np.array([3.0, 4.0]),)),
 ]
 
 
@@ -97,9 +101,14 @@ def test_data_dependent_tail_recursion_is_a_loop_in_the_source():
     assert "while np.logical_not(done):" in source and "x_1 = x_1 * 0.5" in source
 
 
-def test_recursion_that_is_not_a_tail_call_is_refused_at_the_call():
-    with pytest.raises(adjoint.SourceError, match="nested_sum calls itself more than") as info:
-        adjoint.grad(P.uses_nested_sum)(np.array([3.0, 4.0]))
+def test_recursion_with_two_calls_is_refused_at_the_call():
+    with pytest.raises(adjoint.SourceError, match="tree calls itself more than") as info:
+        adjoint.grad(P.uses_tree)(np.array([3.0, 4.0]))
     loc = info.value.loc
-    assert loc.text.strip().startswith("return x + nested_sum(x * 0.5)")
-    assert loc.col == loc.text.index("nested_sum(x * 0.5)")      # the call of itself
+    assert loc.text.strip().startswith("return tree(x * 0.5) + tree(x * 0.3)")
+    assert loc.col == loc.text.index("tree(x * 0.5)")      # the call of itself
+
+
+def test_the_way_back_up_is_a_loop_over_the_levels_in_the_source():
+    source = adjoint.grad(P.uses_nested_sum).compiled(np.array([3.0, 4.0])).source
+    assert "for _level in range(_depth):" in source and "list_getitem(_x_at, " in source

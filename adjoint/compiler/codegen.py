@@ -2,7 +2,7 @@
 
 Each op becomes one assignment (temporaries used once inside the same source line are folded
 into the expression that uses them); each group of ops is preceded by a comment naming the
-user's line. The source is built as gast nodes, printed with ast.unparse, compiled under a
+user's line. The source is built as standard ``ast`` nodes, printed with ast.unparse, compiled under a
 file name of its own and registered with ``linecache`` so tracebacks and debuggers show it.
 """
 import hashlib
@@ -15,8 +15,9 @@ from . import gastutil, ir
 from . import rules as P
 from .activity import loop_parts
 from .codegen_plan import Plan, _line
+from .math_names import MATH
 
-g = gastutil.nodes
+g = gastutil.pyast
 
 _INFIX = {"+": g.Add, "-": g.Sub, "*": g.Mult, "/": g.Div, "**": g.Pow, "@": g.MatMult,
           "//": g.FloorDiv, "%": g.Mod}
@@ -42,16 +43,19 @@ class Generated:
         return self.fn
 
 
-def generate(func, name, returns, header="", checks=False):
+def generate(func, name, returns, header="", checks=False, floats=()):
     """Source for ``func`` as a Python function ``name`` returning the nested tuple ``returns``
-    (of Values and Consts); with ``checks``, it verifies its own invariants as it runs."""
-    return _Emitter(func, name, returns, header, checks).emit()
+    (of Values and Consts); with ``checks``, it verifies its own invariants as it runs.
+    ``floats``: Values known to be Python floats (``math`` functions of them: specialize.py)."""
+    return _Emitter(func, name, returns, header, checks, floats).emit()
 
 
 class _Emitter:
-    def __init__(self, func, name, returns, header, checks=False):
+    def __init__(self, func, name, returns, header, checks=False, floats=()):
         self.func, self.name, self.returns, self.header = func, name, returns, header
         self.checks = checks
+        self.floats = floats
+        self.uses_math = False
         self.imports = set()
         self.extra = {}          # names bound in the module for non-literal constants
         self._read_index = {}    # id(op list) -> (it, op positions, last statement reading each name)
@@ -63,7 +67,7 @@ class _Emitter:
             op = self.inline.get(a)
             if op is not None:
                 return self.expr(op)
-            return gastutil.name(self.name_of(a))
+            return gastutil.ast_name(self.name_of(a))
         return self.const(a.value, in_subscript)
 
     def const(self, value, in_subscript=False):
@@ -78,29 +82,29 @@ class _Emitter:
             return g.Tuple(elts=[self.const(v, in_subscript) for v in value], ctx=g.Load())
         if isinstance(value, (bool, int, float, complex, str, type(None), type(Ellipsis))):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                return g.UnaryOp(op=g.USub(), operand=gastutil.constant(-value))
-            return gastutil.constant(value)
+                return g.UnaryOp(op=g.USub(), operand=gastutil.ast_constant(-value))
+            return gastutil.ast_constant(value)
         if isinstance(value, slice):
             return self.call_expr("slice", [self.const(p) for p in (value.start, value.stop, value.step)], [])
         if isinstance(value, np.generic):
             return self.call_expr("np.%s" % type(value).__name__, [self.const(value.item())], [])
         if isinstance(value, type) and issubclass(value, np.generic):
-            return gastutil.parse_expr("np.%s" % value.__name__)
+            return gastutil.ast_expr("np.%s" % value.__name__)
         if isinstance(value, np.dtype):
-            return self.call_expr("np.dtype", [gastutil.constant(value.name)], [])
+            return self.call_expr("np.dtype", [gastutil.ast_constant(value.name)], [])
         module_path = _module_path(value)
         if module_path is not None:
-            return gastutil.parse_expr(module_path)
+            return gastutil.ast_expr(module_path)
         key = "_const%d" % (len(self.extra) + 1)
         for k, v in self.extra.items():
             if v is value:
                 key = k
                 break
         self.extra[key] = value
-        return gastutil.name(key)
+        return gastutil.ast_name(key)
 
     def call_expr(self, func, args, keywords):
-        return g.Call(func=gastutil.parse_expr(func), args=args, keywords=keywords)
+        return g.Call(func=gastutil.ast_expr(func), args=args, keywords=keywords)
 
     def expr(self, op):
         prim, args = op.prim, op.args
@@ -137,7 +141,14 @@ class _Emitter:
             return self.call_expr("len", [self.arg(args[0])], [])
         if prim is P.make_tuple:
             return g.Tuple(elts=[self.arg(a) for a in args], ctx=g.Load())
+        if op in self.plan.covered:             # zeros, unless the loop writes every row
+            self.imports.add(("adjoint.compiler.runtime_slices", "empty_if_covered"))
+            return self.call_expr("empty_if_covered", [self.arg(args[0])] +
+                                  [self.arg(b) for b in self.plan.covered[op]], [])
         positional, keywords = self.call_args(prim, args)
+        if self.floats and prim.emit in MATH and args[0] in self.floats and not keywords:
+            self.uses_math = True
+            return self.call_expr(MATH[prim.emit], positional, [])
         if prim.method:
             return g.Call(func=g.Attribute(value=positional[0], attr=prim.method, ctx=g.Load()),
                           args=positional[1:], keywords=keywords)
@@ -179,7 +190,7 @@ class _Emitter:
             self.line(1, "_fkind = float_kind(%s)" % ", ".join(self.names[p] for p in self.func.params))
         self.block(self.func.body.ops, 1)
         ret = self.returns_expr(self.returns)
-        self.line(1, gastutil.to_source(g.Return(value=ret)).rstrip("\n"))
+        self.line(1, gastutil.unparse(g.Return(value=ret)).rstrip("\n"))
 
         params = ", ".join(self.names[p] for p in self.func.params)
         lines = []
@@ -189,6 +200,8 @@ class _Emitter:
             lines.extend(self.xp.imports())
         elif any("np." in text for _, text, _ in self.lines if not text.lstrip().startswith("#")):
             lines.append("import numpy as np")
+        if self.uses_math:
+            lines.append("import math")
         by_module = {}
         for module, name in sorted(self.imports):
             by_module.setdefault(module, []).append(name)
@@ -218,15 +231,15 @@ class _Emitter:
             self.line(depth, "pass")
 
     def stmt(self, depth, node, loc=None):
-        for piece in gastutil.to_source(node).rstrip("\n").splitlines():
+        for piece in gastutil.unparse(node).rstrip("\n").splitlines():
             self.line(depth, piece, loc)
 
     def assign(self, depth, targets, value, loc=None):
         if len(targets) == 1:
-            target = gastutil.name(targets[0], store=True)
+            target = gastutil.ast_name(targets[0], store=True)
         else:
-            target = g.Tuple(elts=[gastutil.name(t, store=True) for t in targets], ctx=g.Store())
-        self.stmt(depth, g.Assign(targets=[target], value=value, type_comment=None), loc)
+            target = g.Tuple(elts=[gastutil.ast_name(t, store=True) for t in targets], ctx=g.Store())
+        self.stmt(depth, g.Assign(targets=[target], value=value, ), loc)
 
     def block(self, ops, depth):
         group = None
@@ -250,13 +263,13 @@ class _Emitter:
                 tape = self.name_of(op.args[0])
                 if op.results:
                     self.assign(depth, [self.name_of(r) for r in op.results],
-                                gastutil.parse_expr("%s.pop()" % tape), op.loc)
+                                gastutil.ast_expr("%s.pop()" % tape), op.loc)
                 else:                       # a while's trip count: nothing else was saved
                     self.line(depth, "%s.pop()" % tape, op.loc)
             elif prim is ir.NEW_LIST:
                 self.line(depth, "%s = []" % self.name_of(op.result), op.loc)
             elif prim is ir.TAPE_PUSH:
-                items = [gastutil.to_source(self.arg(a)) for a in op.args[1:]]
+                items = [gastutil.unparse(self.arg(a)) for a in op.args[1:]]
                 packed = items[0] if len(items) == 1 else "(%s)" % ", ".join(items) if items else "None"
                 self.line(depth, "%s.append(%s)" % (self.name_of(op.args[0]), packed))
             elif prim is P.print_:
@@ -278,20 +291,27 @@ class _Emitter:
         """``dW += part`` into a loop's own accumulator; a part that scatters into zeros
         (the gradient of ``x[i]``) is added into the slice instead: ``add_at(dxs, g, i)``."""
         acc, part = op.args
+        if op in self.plan.slice_writes:        # each slice written once
+            g_, _, index = part.op.args
+            self.imports.add(("adjoint.compiler.runtime_slices", "put_slice"))
+            call = self.call_expr("put_slice", [gastutil.ast_name(self.name_of(op.result)), self.arg(g_),
+                                                self.arg(index)], [])
+            self.stmt(depth, g.Expr(value=call), op.loc)
+            return
         scatter = self.inline.get(part)
         if scatter is not None and scatter.prim is P.getitem_grad_p:
             g_, _, *index = scatter.args
             if self.xp is not None:       # dxs = rx.scatter_add(xp, dxs, g, i): in place where it can be
                 name = self.name_of(op.result)
-                self.assign(depth, [name], self.xp.accumulate(self, gastutil.name(name), self.arg(g_),
+                self.assign(depth, [name], self.xp.accumulate(self, gastutil.ast_name(name), self.arg(g_),
                                                               [self.arg(i) for i in index]), op.loc)
                 return
             self.imports.add((P.getitem_grad_p.impl.__module__, "add_at"))
-            call = self.call_expr("add_at", [gastutil.name(self.name_of(op.result))] +
+            call = self.call_expr("add_at", [gastutil.ast_name(self.name_of(op.result))] +
                                   [self.arg(g_)] + [self.arg(i) for i in index], [])
             self.stmt(depth, g.Expr(value=call), op.loc)
             return
-        self.stmt(depth, g.AugAssign(target=gastutil.name(self.name_of(op.result), store=True),
+        self.stmt(depth, g.AugAssign(target=gastutil.ast_name(self.name_of(op.result), store=True),
                                      op=g.Add(), value=self.arg(part)), op.loc)
 
     def emit_checks(self, op, depth):
@@ -354,11 +374,11 @@ class _Emitter:
         then_b, else_b = op.blocks
         if self._does_nothing(then_b, op.results) and not self._does_nothing(else_b, op.results):
             test = g.UnaryOp(op=g.Not(), operand=self.arg(op.args[0]))
-            self.line(depth, "if %s:" % gastutil.to_source(test), op.loc)
+            self.line(depth, "if %s:" % gastutil.unparse(test), op.loc)
             self.nested(depth + 1, lambda: (self.block(else_b.ops, depth + 1),
                                             self.finish_block(else_b, op.results, depth + 1)))
             return
-        self.line(depth, "if %s:" % gastutil.to_source(self.arg(op.args[0])), op.loc)
+        self.line(depth, "if %s:" % gastutil.unparse(self.arg(op.args[0])), op.loc)
         self.nested(depth + 1, lambda: (self.block(then_b.ops, depth + 1),
                                         self.finish_block(then_b, op.results, depth + 1)))
         start = len(self.lines)
@@ -400,11 +420,11 @@ class _Emitter:
             cond_block = op.blocks[0]
             cond = cond_block.yields[0]
             if all(o.result in self.inline for o in cond_block.ops):
-                self.line(depth, "while %s:" % gastutil.to_source(self.arg(cond)), op.loc)
+                self.line(depth, "while %s:" % gastutil.unparse(self.arg(cond)), op.loc)
             else:
                 self.line(depth, "while True:", op.loc)
                 self.block(cond_block.ops, depth + 1)
-                self.line(depth + 1, "if not %s:" % gastutil.to_source(self.arg(cond)))
+                self.line(depth + 1, "if not %s:" % gastutil.unparse(self.arg(cond)))
                 self.line(depth + 2, "break")
         else:
             index = self.name_of(body.args[0]) if body.args[0] in self.names or body.args[0] in self.uses \
@@ -415,7 +435,7 @@ class _Emitter:
                                         self.finish_block(body, op.results, depth + 1)))
 
     def range_text(self, bounds, reverse):
-        start, stop, step = [repr(b.value) if isinstance(b, ir.Const) else gastutil.to_source(self.arg(b))
+        start, stop, step = [repr(b.value) if isinstance(b, ir.Const) else gastutil.unparse(self.arg(b))
                              for b in bounds]
         if step == "1":
             text = "range(%s)" % stop if start == "0" else "range(%s, %s)" % (start, stop)
@@ -460,9 +480,9 @@ def _same(a, b):
         return False
 
 
-def build(func, name, returns, header="", checks=False):
+def build(func, name, returns, header="", checks=False, floats=()):
     """Generate, name a file for, and compile ``func``; returns a compiled ``Generated``."""
-    source, locs, extra = generate(func, name, returns, header, checks)
+    source, locs, extra = generate(func, name, returns, header, checks, floats)
     namespace = {"np": np}
     xp = _namespace_emission(func)
     namespace.update(extra if xp is None else xp.values(extra))

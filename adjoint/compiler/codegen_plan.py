@@ -18,6 +18,7 @@ class Plan:
         self.func, self.returns, self.checks = func, returns, checks
         self.namer = Namer(_imported_names() | _namespace_names(func))
         self.names, self.inline, self.in_place = {}, {}, set()
+        self.slice_writes, self.covered = set(), {}
         self.block_of = index_blocks(func.body.ops)
         self.uses, self.user, self.yield_uses = count_uses(func, returns)
         for p in func.params:
@@ -26,6 +27,7 @@ class Plan:
             if op.blocks:
                 share_names(self, op)
                 accumulate_in_place(self, op)
+                write_slices(self, op)
         if not checks:            # (when checking, every value is checked on its own)
             fold_temporaries(self)
         self.frees, self.no_free_after = plan_frees(self)
@@ -212,6 +214,39 @@ def accumulate_in_place(plan, op):
             if link not in plan.names or plan.names[link] == plan.names[arg]:
                 plan.names[link] = plan.names[arg]
                 plan.in_place.add(link.op)
+
+
+def write_slices(plan, op):
+    """In a ``for`` loop whose counter t runs over distinct non-negative numbers, an accumulator
+    (zeros made for this loop alone) whose only addition is the gradient of ``x[t]`` gets each
+    slice once: ``dxs[t] = g`` (``put_slice``), not zeros scattered into and added. When the
+    loop covers every row (known only at run time: ``range(len(xs))``), the zeros need not be
+    made either (``empty_if_covered``)."""
+    if op.prim is not ir.FOR or not op.attrs.get("accumulators"):
+        return
+    if getattr(plan.func, "namespace", None) is not None:
+        return                  # (put_slice is NumPy's: namespace code scatters, rx.scatter_add)
+    start, _, step = op.args[:3]
+    if not (_int_const(start) and start.value >= 0 and _int_const(step) and step.value > 0):
+        return
+    n = op.attrs["accumulators"]
+    body = op.blocks[-1]
+    counter = body.args[0]
+    for arg, init, y in zip(body.args[-n:], op.args[-n:], body.yields[-n:]):
+        if not (isinstance(y, ir.Value) and y.op in plan.in_place and y.op.args[0] is arg):
+            continue                        # (a chain of several additions: not once per slice)
+        part = y.op.args[1]
+        if not (isinstance(part, ir.Value) and part.op is not None and part.op.prim is P.getitem_grad_p
+                and plan.uses.get(part) == 1 and plan.block_of.get(part.op) is body.ops
+                and len(part.op.args) == 3 and part.op.args[2] is counter):
+            continue
+        plan.slice_writes.add(y.op)
+        if init.op is not None and init.op.prim is P.zeros_like and part.op.args[1] is init.op.args[0]:
+            plan.covered[init.op] = op.args[:3]
+
+
+def _int_const(a):
+    return isinstance(a, ir.Const) and type(a.value) is int
 
 
 def plan_frees(plan):

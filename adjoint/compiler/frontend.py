@@ -9,7 +9,7 @@ import textwrap
 
 from ..errors import Loc, SourceError
 from . import gastutil
-from .tailcalls import loop_for_tail_calls
+from .recursion import recursion_as_loops
 
 _CACHE = {}
 
@@ -67,7 +67,7 @@ def parse_function(fn, where=None):
         raise SourceError("cannot compile %s: its source is not a def statement" % name, loc)
     if first_line == 0:
         first_line = 1
-    node = loop_for_tail_calls(node, fn)
+    node = recursion_as_loops(node, fn)
     result = SourceFunction(fn, node, file, first_line, indent, all_lines)
     _CACHE[code] = result
     return result

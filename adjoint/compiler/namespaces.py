@@ -27,7 +27,7 @@ from ..errors import ArgumentError, SourceError
 from . import gastutil, ir
 from .prims import Prim, SAME, SHAPE, like
 
-g = gastutil.nodes
+g = gastutil.pyast
 
 RUNTIME = "adjoint.compiler.runtime_xp"
 NAMES = ("xp", "rx", "_xp_device")     # what generated code binds: the namespace, the helpers, the device
@@ -231,7 +231,7 @@ class Emission:
         self.helpers = False
 
     def expr(self, em, op):
-        """The gast expression for ``op``, or None where the NumPy form is also this one's."""
+        """The ``ast`` expression for ``op``, or None where the NumPy form is also this one's."""
         prim, name = op.prim, op.prim.name
         if prim.infix or prim.unary or prim.attr or name in ("ipow",) or name in PURE and name not in (
                 "call", "call_effect"):
@@ -253,33 +253,33 @@ class Emission:
                 call = em.expr(op)
             finally:
                 em.xp = self
-            return em.call_expr("rx.from_host", [gastutil.name("xp"), call, gastutil.name("_xp_device")], [])
+            return em.call_expr("rx.from_host", [gastutil.ast_name("xp"), call, gastutil.ast_name("_xp_device")], [])
         if name == "getitem" and _not_an_array(op.args[0]):
             return None                     # (a shape: x.shape[0])
         if name == "getitem" and all(isinstance(a, ir.Const) and _basic(a.value) for a in op.args[1:]):
             # ints, slices, None: x[i, 1:3, ...], with the trailing ``...`` the standard asks for
             index = [em.arg(a, in_subscript=True) for a in op.args[1:]]
             if not any(a.value is Ellipsis for a in op.args[1:]):
-                index.append(gastutil.constant(Ellipsis))
+                index.append(gastutil.ast_constant(Ellipsis))
             return g.Subscript(value=em.arg(op.args[0]), slice=g.Tuple(elts=index, ctx=g.Load()), ctx=g.Load())
         if name in XP:
             positional, keywords = em.call_args(prim, op.args)
             if all(isinstance(a, ir.Value) and a.kind != "number" for a in op.args):
                 return em.call_expr("xp." + XP[name], positional, keywords)
             self.helpers = True         # (a number among the arguments: the standard wants arrays)
-            return em.call_expr("rx.elementwise", [gastutil.name("xp"), gastutil.constant(XP[name])] + positional,
-                                keywords)
+            return em.call_expr("rx.elementwise",
+                                [gastutil.ast_name("xp"), gastutil.ast_constant(XP[name])] + positional, keywords)
         if name in HELPERS:
             self.helpers = True
             positional, keywords = em.call_args(prim, op.args)
-            return em.call_expr("rx." + name, [gastutil.name("xp")] + positional, keywords)
+            return em.call_expr("rx." + name, [gastutil.ast_name("xp")] + positional, keywords)
         refuse(op, self.ns, REFUSED.get(name, "no namespace form is written for it"))
 
     def accumulate(self, em, acc, g_, index):
         """A loop accumulator's ``add_at(dxs, g, i)``: ``dxs = rx.scatter_add(xp, dxs, g, i)``,
         which adds in place where the library can (the generic scatter makes a new array)."""
         self.helpers = True
-        return em.call_expr("rx.scatter_add", [gastutil.name("xp"), acc, g_] + index, [])
+        return em.call_expr("rx.scatter_add", [gastutil.ast_name("xp"), acc, g_] + index, [])
 
     def const(self, em, value):
         """A constant's namespace form, or None (as in NumPy code)."""
@@ -287,7 +287,7 @@ class Emission:
             return em.const(value.item())
         if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
             dt = np.dtype(value)
-            return gastutil.parse_expr("xp.%s" % ("bool" if dt.kind == "b" else dt.name))
+            return gastutil.ast_expr("xp.%s" % ("bool" if dt.kind == "b" else dt.name))
         return None
 
     def imports(self):

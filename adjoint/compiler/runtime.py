@@ -258,10 +258,11 @@ def check_unshared(x, names, index, *others):
                 continue
             item = np.asarray(item)
             if np.may_share_memory(region, item) and np.shares_memory(region, item):
-                raise RunTimeRefusal("`%s` shares memory with the items this assigns (one is a view "
-                                 "of the other); adjoint assigns into a copy, so `%s` would not "
-                                 "see the change. Make one of them a copy, e.g. `.copy()`"
-                                 % (name, name))
+                what = name if " " in name else "`%s`" % name
+                raise RunTimeRefusal("%s shares memory with the items this assigns (one is a view "
+                                     "of the other); adjoint assigns into a copy, so %s would not "
+                                     "see the change. Make one of them a copy, e.g. `.copy()`"
+                                     % (what[0].upper() + what[1:] if " " in name else what, what))
 
 
 def _assigned_region(x, index):

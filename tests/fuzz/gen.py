@@ -31,6 +31,7 @@ STMT_WEIGHTS = {
     "for_append_long": 0.6,
 }
 MAX_ELEMENTS = 30        # differentiated input elements (finite differences cost)
+RECURSIVE_HELPERS = 0.25  # the share of helpers that call themselves
 MAX_VAR_SIZE = 36        # elements of any intermediate array
 
 
@@ -971,12 +972,23 @@ class Gen:
         saved_spec = self.out_spec
         self.out_spec = ret_shape
         lines = []
+        name = "helper%d" % idx
+        if self.sw.get("if", 0) > 0 and self.r.random() < RECURSIVE_HELPERS:
+            # calls itself with its arguments scaled down until they are small: a depth the
+            # data decides (a loop down, and back up when the result is used)
+            self.put(lines, 1, "if np.sum(%s * %s) > %s:" % (names[0], names[0], self.cnum(0.3, 1.5)))
+            call = "%s(%s)" % (name, ", ".join("%s * %s" % (nm, self.cnum(0.4, 0.8)) for nm in names))
+            if self.r.random() < 0.5:
+                self.feat("recursion_tail")
+                self.put(lines, 2, "return %s" % call)
+            else:
+                self.feat("recursion_back_up")
+                self.put(lines, 2, "return %s * 0.5 + %s" % (self.paren(self.out_one(ret_shape)), call))
         saved_sw = self.sw
         self.sw = dict(self.sw, early_return=self.sw["early_return"] * 0.5, for_tuple=0, for_append=0)
         self.block(self.r.choice([1, 2, 3]), 1, lines, 1, top=True)
         self.sw = saved_sw
         lines.append("    return %s" % self.out_one(ret_shape))
-        name = "helper%d" % idx
         self.helper_src.append("def %s(%s):\n%s\n" % (name, ", ".join(names), "\n".join(lines)))
         self.vars, self.counters, self.in_loop, self.out_spec = saved_vars, saved_ctr, saved_loop, saved_spec
         self.helpers.append((name, params, ret_shape))

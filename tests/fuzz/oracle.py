@@ -22,6 +22,7 @@ import numpy as np
 
 H_SMALL = 1e-6
 H_LARGE = 1e-4
+TOO_LARGE = 1e8         # values this large (compared or stopped) leave finite differences blind
 
 _KINK_FUNCS = {"abs", "absolute", "maximum", "minimum", "max", "min", "amax", "amin", "relu"}
 
@@ -35,6 +36,7 @@ class Probe:
         self.where = None
         self.saved = {}
         self.counts = {}
+        self.largest = 0.0          # the largest magnitude seen (compared or stopped) when recording
 
     def start(self, mode):
         self.mode = mode
@@ -43,6 +45,14 @@ class Probe:
             self.margin = math.inf
             self.where = None
             self.saved = {}
+            self.largest = 0.0
+
+    def _size(self, *values):
+        if self.mode == "record":
+            for v in values:
+                a = self._arr(v)
+                if a.size:
+                    self.largest = max(self.largest, float(np.max(np.abs(a))))
 
     def _note(self, m, what):
         if self.mode == "record" and m < self.margin:
@@ -54,6 +64,7 @@ class Probe:
 
     def cmp(self, a, b, op):
         if not (isinstance(a, int) and isinstance(b, int)):
+            self._size(a, b)
             A, B = self._arr(a), self._arr(b)
             scale = 1.0 + np.maximum(np.abs(A), np.abs(B))
             m = np.min(np.abs(A - B) / scale) if np.size(A - B) else math.inf
@@ -115,6 +126,7 @@ class Probe:
         self.counts[site] = n + 1
         key = (site, n)
         if self.mode == "record":
+            self._size(value)
             self.saved[key] = _copy(value)
         elif self.mode == "replay" and key in self.saved:
             old = self.saved[key]

@@ -527,6 +527,9 @@ def check_point(case, kind, mod, probe_mod, entry, api, values, in_kinds, margin
             margin, where = m2, w2
     if margin < oracle.kink_tol(dt):
         return Result("kink", "near a kink: %s (margin %.2g)" % (where, margin))
+    if probe is not None and probe.largest > oracle.TOO_LARGE:
+        # (x + h == x at 1e19: finite differences see nothing; the program is ill-posed here)
+        return Result("skipped", "values of %.0e: too large for finite differences" % probe.largest)
     try:
         with deadline(60):
             if probe is not None:
@@ -541,6 +544,13 @@ def check_point(case, kind, mod, probe_mod, entry, api, values, in_kinds, margin
             _force(p, w)
     if not oracle.fd_agree(fd1, fd2, scale):
         return Result("kink", "finite differences disagree between step sizes")
+    # (the small step's rounding error can exceed the tolerance where the function is
+    # ill-conditioned: adjoint agreeing with the larger step's differences is not wrong)
+    mismatches = [m for m in mismatches
+                  if not any(repr(l) == m and l.tag in ("x", "w") and oracle.close(
+                      _pretty(a), fd2[l.i if l.tag == "x" else n_in + l.i], dt, scale) for l, a in pairs)]
+    if not mismatches:
+        return Result("ok")
     if probe is None and margin_fn is None and kind == "func":
         pass
     return Result("wrong", "values differ from finite differences: " + ", ".join(mismatches),

@@ -63,3 +63,8 @@ class StateChanges(nn.Cell):
         self.history.append(x)                 # line 63
         self.calls = 1                         # line 64
         return x
+
+
+def per_element(x):
+    square = np.vectorize(lambda t: t * t)      # line marked in test_errors
+    return np.sum(square(x))

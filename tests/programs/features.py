@@ -175,8 +175,38 @@ def counted(x):
 
 
 def nested_sum(x):
-    return x + nested_sum(x * 0.5) if x.sum() > 1 else x      # not a tail call: refused
+    return x + nested_sum(x * 0.5) if x.sum() > 1 else x      # down, then back up
 
 
 def uses_nested_sum(x):
-    return np.sum(nested_sum(x))
+    return np.sum(np.sin(nested_sum(x)))
+
+
+def series(x, y):
+    if np.sum(x) > 0.3:
+        return y * series(x * 0.7, y) + np.sin(x)          # reads y and x on the way up
+    return x * y
+
+
+def uses_series(x, y):
+    return np.sum(series(x, y))
+
+
+def halve_then_nest(x):
+    if np.sum(x) > 4:
+        return halve_then_nest(x * 0.5)                     # tail calls and a way back up
+    if np.sum(x) > 1:
+        return np.tanh(x) * halve_then_nest(x - 0.5)
+    return x
+
+
+def uses_halve_then_nest(x):
+    return np.sum(halve_then_nest(x))
+
+
+def tree(x):
+    return tree(x * 0.5) + tree(x * 0.3) if x.sum() > 1 else x     # two calls: refused
+
+
+def uses_tree(x):
+    return np.sum(tree(x))

@@ -131,7 +131,15 @@ def bprop_call(L, cell, args, kwargs, node):
     return tree.unflatten(results)
 
 
+_PER_ELEMENT = {id(f) for f in (np.vectorize, np.frompyfunc, np.apply_along_axis, np.apply_over_axes,
+                                 np.piecewise)}
+
+
 def run_now(L, func, args, kwargs, node):
+    if id(func) in _PER_ELEMENT and not (args and lookup(args[0]) is not None):
+        raise L.error(node, "`%s` runs a Python function piece by piece; adjoint cannot "
+                      "differentiate through it" % callable_name(func),
+                      hint="write the function with array operations (np.where for conditions)")
     try:
         return func(*args, **kwargs)
     except Exception as exc:
@@ -217,9 +225,9 @@ def _too_deep(L, where):
                            hint="adjoint inlines calls: flatten the chain of helpers")
     return SourceError("%s calls itself more than %d deep: to a depth decided by the data?"
                        % (src.qualname, counts[src]), where,
-                       hint="adjoint compiles recursion whose depth depends on a Tensor only when "
-                            "every call is a tail call (`return %s(...)`); write it as a while loop"
-                            % src.node.name)
+                       hint="adjoint compiles recursion whose depth depends on a Tensor when it "
+                            "calls itself once, in return statements (`return %s(...)`, `return x + "
+                            "%s(...)`); otherwise write it as a while loop" % (src.node.name, src.node.name))
 
 
 _NOFOLD = object()

@@ -749,10 +749,22 @@ def while_(L, node):
             # A jump on a Tensor decides when the loop ends: not known while compiling, so
             # it is a while op after all (its Python counters carried as values).
             _restore_state(L, state)
+            unrolling_failed = None
+        except SourceError as error:
+            # (e.g. a list appended on one path of a jump on a Tensor: unrolled, the lists
+            # differ; as a while op, built at run time, they do not)
+            if not jumps(node.body)[0] and not jumps(node.body)[1]:
+                raise
+            _restore_state(L, state)
+            unrolling_failed = error
         try:
             forever = isinstance(node.test, g.Constant) and node.test.value is True
             return _carrying_more(L, lambda extra: while_op(L, node, forever, extra))
-        except Fallback as why:
+        except (Fallback, SourceError) as why:
+            if unrolling_failed is not None:
+                raise unrolling_failed from None
+            if isinstance(why, SourceError):
+                raise
             raise L.error(node, "this `while` needs Python state a loop can't carry (%s)" % why,
                           hint="carry only Tensors and numbers through the loop") from None
     try:

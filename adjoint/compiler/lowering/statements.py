@@ -74,7 +74,7 @@ def _check_unshared(L, target, base, parts):
             for item in (v if isinstance(v, (list, tuple)) else (v,)):
                 if (isinstance(item, ir.Value) and item is not base and item.kind != "number"
                         and item not in suspects and roots & L.ctx.roots(item)):
-                    names.append(key)
+                    names.append("an item the loop goes through" if key.startswith("$items") else key)
                     suspects.append(item)
         lowerer = lowerer.caller
     for obj, value in L.ctx.inputs.values():        # (a view of a Parameter: `y = self.w[0]`)
