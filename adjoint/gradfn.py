@@ -479,6 +479,11 @@ def _make_stub(entry, types, args, sens, n_tangents=0, special=False):
     if sens:
         call.append("_US(args[-1], _COMPILED)")
     call.extend("_unwrap(args[%d])" % (n + k) for k in range(n_tangents))
+    if "X" in entry.pattern:        # a NumPy sens or tangent joins the arguments' namespace
+        like = names[entry.pattern.index("X")]
+        env["_XN"] = _in_namespace_of
+        call[len(call) - n_tangents - (1 if sens else 0):] = [
+            "_XN(%s, %s)" % (c, like) for c in call[len(call) - n_tangents - (1 if sens else 0):]]
     special = _special_call(entry, args, call, env) if special and _may_specialize(entry) else None
     if special is None:
         run = ["        r = _FN(%s)" % ", ".join(call)]
@@ -628,6 +633,13 @@ def _scalar_or_lazy(g, kind):
 def _device(x):
     from array_api_compat import device
     return device(x)
+
+
+def _in_namespace_of(value, like):
+    """``value`` (an array, a number, or a tuple of them) as arrays of ``like``'s namespace."""
+    from array_api_compat import array_namespace
+    from .compiler.runtime_xp import to_namespace
+    return map_leaves(lambda v: to_namespace(array_namespace(like), v, like), value)
 
 
 def _cast_namespace(g, dtype):

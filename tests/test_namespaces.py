@@ -17,6 +17,7 @@ from adjoint import Parameter, ParameterTuple, Tensor
 from adjoint.errors import SourceError
 
 import test_rules as R
+from fd import assert_close_to_fd
 
 pytestmark = pytest.mark.filterwarnings("ignore::adjoint.AdjointWarning")
 
@@ -226,6 +227,27 @@ def test_control_flow_item_assignment_and_kinks(make):
     _compare(branchy, [x, w], make)
 
 
+def grow_until(x):
+    s = x
+    while np.sum(s) < 10.0:         # a while on an array: its trip count is taped
+        s = s * 1.5 + x
+    return np.sum(s * s)
+
+
+def shrink_back_up(x, n):
+    if n <= 0:                      # recursion as loops: a Python flag says when the way down ends
+        return x
+    return np.sin(shrink_back_up(x, n - 1)) * x
+
+
+def test_while_loops_and_recursion_on_namespace_arrays(make):
+    x = np.array([0.3, 0.7, -0.2])
+    _compare(grow_until, [x], make)
+    want = adjoint.grad(shrink_back_up)(x, 3)
+    np.testing.assert_allclose(to_numpy(adjoint.grad(shrink_back_up)(make(x), 3)), want, rtol=1e-12)
+    assert_close_to_fd(want, lambda v: np.sum(shrink_back_up(v, 3)), [x], 0)
+
+
 def test_value_and_grad_second_order_and_forward_mode(make):
     def f(x):
         return np.sum(np.tanh(x) * np.exp(-x * x))
@@ -387,6 +409,17 @@ def test_sens_of_namespace_arrays(make):
     grad = ops.GradOperation(sens_param=True)(project)
     w, X, s = np.ones(3), np.arange(12.0).reshape(4, 3), np.linspace(0, 1, 4)
     np.testing.assert_allclose(to_numpy(grad(make(w), make(X), make(s))), grad(w, X, s), rtol=1e-12)
+    got = grad(make(w), make(X), s)             # a NumPy sens joins the arguments' namespace
+    assert not isinstance(got, np.ndarray)
+    np.testing.assert_allclose(to_numpy(got), grad(w, X, s), rtol=1e-12)
+
+
+def test_numpy_tangents_of_namespace_arguments(make):
+    def f(x):
+        return np.sin(x) * x
+    x, v = np.linspace(0, 1, 3), np.array([1.0, -2.0, 0.5])
+    value, tangent = adjoint.jvp(f, (make(x),), (v,))
+    np.testing.assert_allclose(to_numpy(tangent), (np.cos(x) * x + np.sin(x)) * v, rtol=1e-12)
 
 
 def test_no_special_version_for_namespace_arguments(make, monkeypatch):

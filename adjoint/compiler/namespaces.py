@@ -233,7 +233,7 @@ class Emission:
     def expr(self, em, op):
         """The ``ast`` expression for ``op``, or None where the NumPy form is also this one's."""
         prim, name = op.prim, op.prim.name
-        if prim.infix or prim.unary or prim.attr or name in ("ipow",) or name in PURE and name not in (
+        if prim.infix or prim.unary or prim.attr or name in ("ipow", "tape_len") or name in PURE and name not in (
                 "call", "call_effect"):
             return None
         if name in ("call", "call_effect"):
@@ -264,7 +264,9 @@ class Emission:
             return g.Subscript(value=em.arg(op.args[0]), slice=g.Tuple(elts=index, ctx=g.Load()), ctx=g.Load())
         if name in XP:
             positional, keywords = em.call_args(prim, op.args)
-            if all(isinstance(a, ir.Value) and a.kind != "number" for a in op.args):
+            # (logical ops often combine Python flags, e.g. recursion's `done`: decided at run time)
+            if all(isinstance(a, ir.Value) and a.kind != "number" for a in op.args) \
+                    and not name.startswith("logical_"):
                 return em.call_expr("xp." + XP[name], positional, keywords)
             self.helpers = True         # (a number among the arguments: the standard wants arrays)
             return em.call_expr("rx.elementwise",
