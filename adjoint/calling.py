@@ -15,6 +15,7 @@ the gradients of.
 import numpy as np
 
 from . import gradfn as G
+from . import stubs as S
 from .compiler import cache
 from .compiler.hooks import EPOCH
 from .compiler.pipeline import ARRAY, SCALAR, Request, compile_request
@@ -39,7 +40,7 @@ def describe(value, differentiated):
     """(spec, mark, kind, leaves) of one argument: ``spec`` is hashable (part of the cache
     key), ``mark`` what the compiler is given (ARRAY/SCALAR at run-time leaves), ``kind`` the
     run-time kinds in the same structure, ``leaves`` the run-time values in order."""
-    if type(value) not in G._CONTAINERS:
+    if type(value) not in S.CONTAINERS:
         k = G._kind(value)
         if k == "X":
             _refuse_namespace(value)
@@ -94,7 +95,7 @@ def plan(gf, args, kwargs, sens_given=True):
         else:
             raise ArgumentError("%s(sens_param=True): the last argument must be the sens (the "
                                 "output's gradient); no arguments were given" % gf.api)
-        G._unwrap_sens(p.sens)
+        S.unwrap_sens(p.sens)
     positions, layout = gf.layout_fn(len(args), len(gf.weights), gf.single_weight)
     for q in positions:
         if q >= len(args):
@@ -162,7 +163,7 @@ def _compile(gf, p, pattern):
     if compiled is None:
         for i in p.positions:
             for leaf in flatten(p.args[i])[0]:
-                G._warn_if_integer(gf, i - p.n_prefix, leaf) if type(leaf) not in G._CONTAINERS else None
+                G._warn_if_integer(gf, i - p.n_prefix, leaf) if type(leaf) not in S.CONTAINERS else None
         compiled = compile_request(gf.fn, gf.self_obj, p.marks, gf.weights, request, kwargs=p.kw_marks,
                                    kinds=p.kinds, names=gf._names(len(p.args)), qualname=gf.title)
         cache.store(key, compiled, reason)
@@ -251,13 +252,13 @@ def _run_entry(gf, entry, leaves, p, trailing, sens):
     values.extend(unwrap(t) for t in trailing)
     compiled = entry.compiled
     if gf.sens:
-        values.append(G._sens_for(sens, compiled))
+        values.append(S.sens_for(sens, compiled))
     try:
         result = compiled.fn(*values)
     except (AdjointError, AssertionError):
         raise
     except Exception as exc:
-        raise G._runtime_error(exc, compiled) from exc
+        raise S.runtime_error(exc, compiled) from exc
     tensors = getattr(p, "tensors", None)
     if tensors is None:
         tensors = any(isinstance(v, Tensor) for v in leaves) or bool(gf.weights)
@@ -270,7 +271,7 @@ def _tangent_leaves(gf, p, tangents):
     out = []
     for i, t in zip(p.positions, tangents):
         arg = p.args[i]
-        if type(arg) not in G._CONTAINERS:
+        if type(arg) not in S.CONTAINERS:
             out.append(t)
             continue
         found, tree = flatten(arg)
@@ -290,14 +291,14 @@ def wrap(layout, value, p, gf, tensors):
         if kind == "dx":
             return _like(value, p.args[i])
         if kind == "dw":
-            return G._tensor_cast(value, gf.weights[i]._data.dtype)
-        return G._wrap_value(value, tensors)
+            return S.tensor_cast(value, gf.weights[i]._data.dtype)
+        return S.wrap_value(value, tensors)
     return tuple(wrap(sub, v, p, gf, tensors) for sub, v in zip(layout, value))
 
 
 def _like(grad, arg):
     """``grad`` in the structure of ``arg``, each leaf cast like the argument's leaf."""
-    if type(arg) in G._CONTAINERS:
+    if type(arg) in S.CONTAINERS:
         if isinstance(arg, dict):
             return {k: _like(grad[k], v) for k, v in arg.items()}
         items = [_like(g, a) for g, a in zip(grad, arg)]
@@ -305,9 +306,9 @@ def _like(grad, arg):
     if grad is None:
         return None                     # (a constant in a pytree: no gradient)
     if isinstance(arg, Tensor):
-        return G._tensor_cast(grad, arg._data.dtype)
+        return S.tensor_cast(grad, arg._data.dtype)
     if isinstance(arg, np.ndarray):
-        return G._cast(grad, arg.dtype)
+        return S.cast(grad, arg.dtype)
     return type(arg)(grad)              # a number: float, np.float32...
 
 
@@ -328,13 +329,13 @@ def forward_and_pullback(gf, inputs, has_aux):
         back = compiled.pullback.fn
 
         def pullback(v):
-            return wrap(second_layout, _run(back, list(residuals) + [G._sens_for(v, compiled)], compiled),
+            return wrap(second_layout, _run(back, list(residuals) + [S.sens_for(v, compiled)], compiled),
                         p, gf, tensors)
     else:                       # (not split: the whole gradient runs at each pullback)
         first = None
 
         def pullback(v):
-            return wrap(second_layout, _run(compiled.fn, values + [G._sens_for(v, compiled)], compiled)[1],
+            return wrap(second_layout, _run(compiled.fn, values + [S.sens_for(v, compiled)], compiled)[1],
                         p, gf, tensors)
         first = _forward_only(gf, inputs)
     outputs = wrap(first_layout, first, p, gf, tensors) if compiled.pullback is not None else first
@@ -350,7 +351,7 @@ def _run(fn, values, compiled):
     except (AdjointError, AssertionError):
         raise
     except Exception as exc:
-        raise G._runtime_error(exc, compiled) from exc
+        raise S.runtime_error(exc, compiled) from exc
 
 
 def _forward_only(gf, inputs):

@@ -16,7 +16,6 @@ it can run code built with those facts, behind guards that check them:
 Only pure gradients are specialized: the fallback may run the general code after the special
 one failed part way.
 """
-import numpy as np
 
 from . import chunking, codegen, ir
 from . import rules as P
