@@ -112,6 +112,12 @@ class _Emitter:
             node = self.xp.expr(self, op)
             if node is not None:
                 return node
+        if self.floats and prim is P.power and args[0] in self.floats and (
+                isinstance(args[1], ir.Const) or args[1] in self.floats):
+            # Python's ** gives a complex number for a negative base where the general code's
+            # NumPy float gives nan: math.pow raises instead, and the stub runs the general code
+            self.uses_math = True
+            return self.call_expr("math.pow", [self.arg(args[0]), self.arg(args[1])], [])
         if prim.infix:
             left, right = self.arg(args[0]), self.arg(args[1])
             if prim.infix in _COMPARE:

@@ -52,7 +52,11 @@ def specialize(compiled, shapes, dtypes, floats, header=""):
     params = [ir.Value(p.name, kind=p.kind) for p in func.params]
     mapping.update(zip(func.params, params))
     body = ir.Block(_clone_ops(func.body.ops, mapping))
-    new = ir.Func(func.name, params, body, [mapping.get(o, o) for o in func.outputs], func.output_tree)
+    # one output per Value the gradient returns (``func.outputs`` may hold constants where
+    # optimisation replaced one: they are in ``returns`` already)
+    returns = _rebuild(returns, mapping)
+    outputs = [v for v in ir.leaves(returns) if isinstance(v, ir.Value)]
+    new = ir.Func(func.name, params, body, outputs, func.output_tree)
     new.scalar_params = {mapping[p] for p in func.scalar_params}
     pairs = [(mapping[a], mapping[b]) for a, b in getattr(func, "shape_pairs", ())]
     first = {}
@@ -78,7 +82,6 @@ def specialize(compiled, shapes, dtypes, floats, header=""):
             chunking.chunk(new, found, _name(compiled), header)
             if check:
                 check(new, "chunking")
-    returns = _rebuild(returns, mapping)
     returns = _relink(returns, new)
     floats_known = _python_floats(new, float_params)
     generated = codegen.build(new, _name(compiled), returns, header, floats=floats_known)
