@@ -32,6 +32,7 @@ STMT_WEIGHTS = {
 }
 MAX_ELEMENTS = 30        # differentiated input elements (finite differences cost)
 RECURSIVE_HELPERS = 0.25  # the share of helpers that call themselves
+PYTHON_FLOATS = 0.1      # the share of function programs whose inputs are all Python floats
 MAX_VAR_SIZE = 36        # elements of any intermediate array
 
 
@@ -945,13 +946,19 @@ class Gen:
     # -- whole programs ---------------------------------------------------------------------
     def inputs(self, n, names, budget, cell):
         shapes, kinds = [], []
+        # (all floats: the call stub's special version computes with math on them)
+        floats = not cell and self.r.random() < PYTHON_FLOATS
+        if floats:
+            self.feat("python_floats")
         for _ in range(n):
             opts = [s for s in self.pool if size(s) <= budget] or [()]
-            s = self.r.choice(opts)
+            s = () if floats else self.r.choice(opts)
             budget -= size(s)
             shapes.append(s)
             if cell:
                 kinds.append("tensor")
+            elif floats:
+                kinds.append("py")
             elif s == ():
                 kinds.append(self.r.choice(["py", "np0", "arr0"]))
             else:
