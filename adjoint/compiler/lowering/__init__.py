@@ -10,6 +10,7 @@ dispatches each statement and expression to the function that lowers it:
     expressions.py   names, attributes, subscripts, operators, comprehensions
     calls.py         primitives, inlining, pure calls now and impure calls at run time
     control.py       if / for / while, and break / continue / return inside loops
+    scan.py          what a body assigns, changes in place, appends to, jumps by (its syntax)
     python_calls.py  builtins that need care (print, len, range...), local functions
 """
 from .builder import Context
