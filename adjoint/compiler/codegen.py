@@ -2,8 +2,9 @@
 
 Each op becomes one assignment (temporaries used once inside the same source line are folded
 into the expression that uses them); each group of ops is preceded by a comment naming the
-user's line. The source is built as standard ``ast`` nodes, printed with ast.unparse, compiled under a
-file name of its own and registered with ``linecache`` so tracebacks and debuggers show it.
+user's line. The source is built as standard ``ast`` nodes, printed as ast.unparse would print
+them (printer.py, faster), compiled under a file name of its own and registered with
+``linecache`` so tracebacks and debuggers show it.
 """
 import hashlib
 import linecache
@@ -245,7 +246,7 @@ class _Emitter:
             target = gastutil.ast_name(targets[0], store=True)
         else:
             target = g.Tuple(elts=[gastutil.ast_name(t, store=True) for t in targets], ctx=g.Store())
-        self.stmt(depth, g.Assign(targets=[target], value=value, ), loc)
+        self.stmt(depth, g.Assign(targets=[target], value=value), loc)
 
     def block(self, ops, depth):
         group = None
