@@ -7,7 +7,7 @@ import pytest
 import adjoint
 import adjoint.nn as nn
 import adjoint.ops as ops
-from adjoint import Parameter, ParameterTuple, Tensor
+from adjoint import Parameter, Tensor
 from programs import bad_cells
 
 BAD_FILE = os.path.abspath(bad_cells.__file__)

@@ -12,7 +12,6 @@ eagerly and rejects it when it fails or gives huge or non-finite values (the gen
 again from the same stream, so the result is still deterministic).
 """
 import ast
-import math
 import random
 from dataclasses import dataclass, field
 

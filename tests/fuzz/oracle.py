@@ -9,11 +9,14 @@
   of every max (min) reduction. It also makes ``ops.stop_gradient`` replayable: in "record" mode
   the values are saved, in "replay" mode (every finite-difference evaluation) the saved values
   are returned, so finite differences see no path through them, as autodiff does not.
-* ``smooth_at(...)``: a point is trusted only if no recorded margin is within ``kink_tol`` and
-  finite differences at two step sizes (1e-6 and 1e-4, relative) agree.
+* ``smooth_at(...)``: a point is trusted only if no recorded margin is within ``kink_tol``,
+  finite differences at two step sizes (1e-6 and 1e-4, relative) agree, and every evaluation
+  of the differences decides every comparison, max/min and abs as the point itself does
+  (``Probe.crossed``: a steep program can carry a point across a kink far away within one
+  step, and both step sizes then see the same plateau).
 
-JAX and autograd are not used: neither is a dependency and neither is installed here; an
-optional cross-check would only repeat what finite differences already give.
+JAX and autograd are not used: neither is a dependency, and neither runs the fuzzer's NumPy
+programs (in-place item assignment, Cells, MindSpore ops) as they are.
 """
 import ast
 import math
@@ -37,15 +40,32 @@ class Probe:
         self.saved = {}
         self.counts = {}
         self.largest = 0.0          # the largest magnitude seen (compared or stopped) when recording
+        self.decisions = []         # what the recorded run decided, in order (see _decide)
+        self.position = 0
+        self.crossed = False        # a replayed run decided something otherwise
 
     def start(self, mode):
         self.mode = mode
         self.counts = {}
+        self.position = 0
         if mode == "record":
             self.margin = math.inf
             self.where = None
             self.saved = {}
             self.largest = 0.0
+            self.decisions = []
+            self.crossed = False
+
+    def _decide(self, decision):
+        """Record what the program decided here (record mode), or note that a replayed run
+        decided otherwise (replay mode: a finite-difference evaluation)."""
+        d = np.asarray(decision).tobytes() + bytes(str(np.shape(decision)), "ascii")
+        if self.mode == "record":
+            self.decisions.append(d)
+        elif self.mode == "replay":
+            if self.position >= len(self.decisions) or self.decisions[self.position] != d:
+                self.crossed = True
+        self.position += 1
 
     def _size(self, *values):
         if self.mode == "record":
@@ -70,22 +90,26 @@ class Probe:
             m = np.min(np.abs(A - B) / scale) if np.size(A - B) else math.inf
             self._note(m, "comparison %s" % op)
         if op == ">":
-            return a > b
-        if op == "<":
-            return a < b
-        if op == ">=":
-            return a >= b
-        return a <= b
+            res = a > b
+        elif op == "<":
+            res = a < b
+        elif op == ">=":
+            res = a >= b
+        else:
+            res = a <= b
+        if not (isinstance(a, int) and isinstance(b, int)):
+            self._decide(self._arr(res) != 0)
+        return res
 
     def call(self, fn, name, *args, **kw):
         res = fn(*args, **kw)
-        if self.mode == "record":
+        if self.mode in ("record", "replay"):
             self._kink(name, args, kw, module_fn=True)
         return res
 
     def meth(self, obj, name, *args, **kw):
         res = getattr(obj, name)(*args, **kw)
-        if self.mode == "record":
+        if self.mode in ("record", "replay"):
             self._kink(name, (obj,) + args, kw, module_fn=True)
         return res
 
@@ -95,11 +119,13 @@ class Probe:
         if name in ("abs", "absolute", "relu"):
             x = self._arr(args[0])
             self._note(np.min(np.abs(x)) if x.size else math.inf, name)
+            self._decide(x > 0)
             return
         if name in ("maximum", "minimum"):
             a, b = self._arr(args[0]), self._arr(args[1])
             d = np.abs(a - b) / (1.0 + np.maximum(np.abs(a), np.abs(b)))
             self._note(np.min(d) if d.size else math.inf, name)
+            self._decide(a > b)
             return
         # max/min/amax/amin reductions: the gap between the two extreme entries
         x = self._arr(args[0])
@@ -113,6 +139,7 @@ class Probe:
             axis = 0
         if x.shape[axis] < 2:
             return
+        self._decide(np.argmax(x, axis=axis) if name in ("max", "amax") else np.argmin(x, axis=axis))
         s = np.sort(x, axis=axis)
         if name in ("max", "amax"):
             top, second = np.take(s, -1, axis=axis), np.take(s, -2, axis=axis)

@@ -79,7 +79,7 @@ def snippet(case, result):
     else:
         target = case.entry
     if result.stage == "first-order":
-        api, target_expr = case.inner_api, case.inner
+        api = case.inner_api
         if case.kind == "cell":
             lines.append("inner = %s" % case.inner)
             target = "inner"

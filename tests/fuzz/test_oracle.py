@@ -2,8 +2,6 @@
 import numpy as np
 import pytest
 
-import adjoint
-from adjoint import Tensor
 
 from . import oracle, run
 from .gen import Case
@@ -52,6 +50,29 @@ def test_probe_records_margins_of_comparisons_and_kinks():
         mod._K.start("record")
         mod.f(np.array([-0.7, 0.35, 0.2]))
         assert mod._K.margin > 0.05
+    finally:
+        run.unload(mod)
+
+
+def test_a_decision_changed_within_the_step_is_a_kink_not_a_wrong_gradient():
+    # a narrow peak clamped from below: at the point the slope is -2e5, but one step of 1e-6
+    # either way lands on the clamp, so both step sizes measure 0 (fuzz seed 0, program 16941,
+    # was such a program: x -> x sin(x)^2 iterated, then np.maximum(x, -1.0))
+    src = HEADER + "def f(x):\n    return np.sum(np.maximum(-1e13 * (x - 0.3) ** 2, -1.0))\n"
+    point = np.array([0.3 + 1e-8])
+    F = lambda v: float(mod.f(v[0]))                                     # noqa: E731
+    mod = run.load_module(oracle.probe_source(src), probe=oracle.Probe())
+    try:
+        mod._K.start("record")
+        mod.f(point)
+        assert mod._K.margin > oracle.kink_tol("float64")              # far from the clamp here
+        mod._K.start("replay")
+        mod.f(point)
+        assert not mod._K.crossed                                       # the point itself: same decisions
+        g1 = oracle.fd_gradient(lambda v: (mod._K.start("replay"), F(v))[1], [point], [0], oracle.H_SMALL)
+        g2 = oracle.fd_gradient(lambda v: (mod._K.start("replay"), F(v))[1], [point], [0], oracle.H_LARGE)
+        assert oracle.fd_agree(g1, g2, 1.0) and g1[0][0] == 0.0          # both steps see the plateau
+        assert mod._K.crossed                                           # ... across a decision
     finally:
         run.unload(mod)
 
