@@ -53,7 +53,11 @@ for _name, _fn, _argsets in [
         ("alias_made_inside_a_while", P.alias_made_inside_a_while,
          [(np.linspace(-0.5, 0.5, 6).reshape(3, 2), np.array([0.7, 0.2]))]),
         ("two_names_changed_in_a_branch_in_a_while", P.two_names_changed_in_a_branch_in_a_while,
-         [(np.array([0.3, -0.6, 0.9]),), (np.array([0.1, 0.2, 0.1]),)])]:
+         [(np.array([0.3, -0.6, 0.9]),), (np.array([0.1, 0.2, 0.1]),)]),
+        ("second_order_gather_of_rows", P.sum_of_gather_gradient,
+         [(np.array([[1.0, 0.5, -0.5], [0.2, -0.3, 0.7]]),)]),
+        ("second_order_gather_shifts", P.sum_of_shifted_gather_gradient,
+         [(np.array([-1.0, -0.5]), np.array([[-0.5]]))])]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 

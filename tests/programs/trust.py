@@ -412,3 +412,25 @@ def two_names_changed_in_a_branch_in_a_while(y):
         b[1:2] += a[0:1]
         t = t * 1.5 + 0.33
     return np.sum(a * np.sin(b))
+
+
+# Second order through a gather whose gradient scatters a full sum's number into the rows
+# (found by the fuzzer: the reverse of that scatter gave g a row-shaped gradient, not a number)
+GATHER_ROWS = np.array([1, 0])
+
+
+def _row_sum_times(x):
+    return np.sum(x[GATHER_ROWS]) * x
+
+
+def sum_of_gather_gradient(x):
+    return np.sum(adjoint.grad(_row_sum_times)(x))
+
+
+def _shifted_by_a_gather(x, y):
+    y = y + x[GATHER_ROWS].sum()
+    return y ** 3, y
+
+
+def sum_of_shifted_gather_gradient(x, y):
+    return np.sum(adjoint.grad(_shifted_by_a_gather)(x, y))

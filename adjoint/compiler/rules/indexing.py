@@ -35,12 +35,13 @@ def _(x, v, *index, out, dout):
 
 @getitem_grad_p.vjp
 def _(g, x, *index, out, dout):
-    return rt.getitem(dout, *index)
+    # (g may be broadcast into the rows: simplify scatters a full reduction's number as it is)
+    return unbroadcast(rt.getitem(dout, *index), g)
 
 
 @scatter_add_p.vjp
 def _(acc, g, *index, out, dout):
-    return dout, rt.getitem(dout, *index)
+    return dout, unbroadcast(rt.getitem(dout, *index), g)
 
 
 @take_along_axis.vjp
