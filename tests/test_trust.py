@@ -28,6 +28,10 @@ CASES = [
     ("second_order_while_in_for", P.while_in_for_hvp, (X3,), (0,)),
 ]
 
+# (the branch taken, the return not taken; both taken; neither)
+ALIAS_ARGS = [(np.array([0.0, -0.5, -0.5, 0.5]), np.array([1.0]), np.array([[z0, z1, 0.0, z3]]))
+              for z0, z1, z3 in ((-0.5, 0.0, 1.0), (0.5, 0.5, 1.0), (0.5, 0.5, -1.0))]
+
 # Jumps on Tensor conditions inside loops: taken early, late, or never.
 for _name, _fn, _argsets in [
         ("break_on_tensor", P.break_on_tensor, [(X2,), (X2 * 3,), (X2 * 0.1,)]),
@@ -57,7 +61,11 @@ for _name, _fn, _argsets in [
         ("second_order_gather_of_rows", P.sum_of_gather_gradient,
          [(np.array([[1.0, 0.5, -0.5], [0.2, -0.3, 0.7]]),)]),
         ("second_order_gather_shifts", P.sum_of_shifted_gather_gradient,
-         [(np.array([-1.0, -0.5]), np.array([[-0.5]]))])]:
+         [(np.array([-1.0, -0.5]), np.array([[-0.5]]))]),
+        ("changed_through_an_alias_before_a_return_in_a_loop",
+         P.changed_through_an_alias_before_a_return_in_a_loop, ALIAS_ARGS),
+        ("changed_through_an_alias_before_a_return_in_an_unrolled_loop",
+         P.changed_through_an_alias_before_a_return_in_an_unrolled_loop, ALIAS_ARGS)]:
     for _k, _args in enumerate(_argsets):
         CASES.append(("%s_%d" % (_name, _k), _fn, _args, tuple(range(len(_args)))))
 

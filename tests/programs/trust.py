@@ -434,3 +434,25 @@ def _shifted_by_a_gather(x, y):
 
 def sum_of_shifted_gather_gradient(x, y):
     return np.sum(adjoint.grad(_shifted_by_a_gather)(x, y))
+
+
+# An array changed through another name inside a branch that returns, in a loop (found by the
+# fuzzer: the change was dropped with the branch, so `return x` returned x as it was)
+def changed_through_an_alias_before_a_return_in_a_loop(x, y, z):
+    for k in range(2):
+        v = x
+        if z[0, 3] > 0.04:
+            v[3:4] = y * (k + 1)
+            if np.sum(z) > 1.0:
+                return np.sum(z * x)
+    return np.sum(x * x)
+
+
+def changed_through_an_alias_before_a_return_in_an_unrolled_loop(x, y, z):
+    for s in (1.0, 2.0):
+        v = x
+        if z[0, 3] > 0.04:
+            v[3:4] = y * s
+            if np.sum(z) > 1.0:
+                return np.sum(z * x * s)
+    return np.sum(x * x * 3.0)

@@ -120,6 +120,7 @@ class Frame:
         self.retval = "$retval%d" % n if returns else None
         self.retval_tree = None
         self.retval_args = None          # a loop op's block arguments carrying the value
+        self.outer = []                  # the names defined before the loop
 
     def state(self):
         """The environment keys an iteration's end state is made of."""
@@ -187,6 +188,7 @@ def branch(L, node, test, lower_then, lower_else, names):
             if not sub.jump and sub.cont is not None:
                 with L.ctx.into(ops):
                     _in_branch(L, node, sub, lambda sub: sub.cont.run(sub))
+        _keep_changed_outside(L, branches)
         merge(L, node, test, branches, L.frame.state())
         L.jump = "end"               # this iteration's rest was lowered in the branches
         return
@@ -194,6 +196,19 @@ def branch(L, node, test, lower_then, lower_else, names):
     names = list(names) + [k for k in L.env if k not in names and not k.startswith("$")
                            and any(sub.env.get(k, L.env[k]) is not L.env[k] for _, sub in branches)]
     merge(L, node, test, branches, names)
+
+
+def _keep_changed_outside(L, branches):
+    """Names from before the loop that a branch changed without assigning them (``v = x;
+    v[i] = y`` changes ``x``) must be part of the iteration's end state: a loop op is lowered
+    again carrying them, an unrolled loop's frame takes them on."""
+    frame = L.frame
+    state = frame.state()
+    changed = [k for k in frame.outer if k in L.env and k not in state
+               and any(sub.env.get(k, L.env[k]) is not L.env[k] for _, sub in branches)]
+    if changed and frame.loop_op:
+        raise _Uncarried(changed)
+    frame.names += changed
 
 
 def merge(L, node, test, branches, names):
@@ -331,7 +346,9 @@ def _open_frame(L, node, names, loop_op=False):
     own, ret = jumps(node.body)
     if not (own or ret):
         return None
-    return Frame(names, own, ret, loop_op, has_break=breaks(node.body))
+    frame = Frame(names, own, ret, loop_op, has_break=breaks(node.body))
+    frame.outer = [k for k in L.env if not k.startswith("$")]
+    return frame
 
 
 def _close_frame(L, node, frame, done, ret, retval):
