@@ -102,6 +102,13 @@ class Prim:
         self.jvp_rule = fn
         return fn
 
+    def jvp_from_vjp(self):
+        """Declare the Jacobian symmetric (an elementwise function of one array, softmax): the
+        vjp rule, its ``dout`` given the tangent, is then the jvp rule (forward.py binds the
+        parameters after ``out`` to the tangents)."""
+        assert self.rule is not None and len(self.diff) == 1, self.name
+        self.jvp_rule = self.rule
+
     @property
     def tangent_kind(self):
         """How forward mode gets this primitive's tangent: 'rule', 'linear', 'multilinear',

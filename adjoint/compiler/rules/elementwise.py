@@ -221,6 +221,11 @@ def absent(tangent):
 
 absent._adjoint_compile_time = True
 
+# Functions of one array applied element by element: the Jacobian is diagonal, so the vjp rule
+# with the tangent as its ``dout`` is the jvp rule too
+for _prim in (exp, log, sin, cos, tan, tanh, sqrt, square, absolute, sigmoid, relu, ipow):
+    _prim.jvp_from_vjp()
+
 
 @add.jvp
 def _(x, y, out, dx, dy):
@@ -268,11 +273,6 @@ def _(x, y, out, dx, dy):
     return dx * (y * x ** (y - 1)) + part
 
 
-@ipow.jvp
-def _(x, n, out, dx):
-    return dx * (n * x) if n == 2 else dx * (n * python_pow(x, n - 1))
-
-
 @maximum.jvp
 def _(x, y, out, dx, dy):
     mask = tie_mask(x, y, out)
@@ -300,58 +300,3 @@ def _(cond, x, y, out, dx, dy):
     if absent(dx):
         return broadcast_like(np.where(cond, 0, dy), out)
     return broadcast_like(np.where(cond, dx, dy), out)
-
-
-@exp.jvp
-def _(x, out, dx):
-    return dx * out
-
-
-@log.jvp
-def _(x, out, dx):
-    return dx / x
-
-
-@sin.jvp
-def _(x, out, dx):
-    return dx * np.cos(x)
-
-
-@cos.jvp
-def _(x, out, dx):
-    return -(dx * np.sin(x))
-
-
-@tan.jvp
-def _(x, out, dx):
-    return dx * (1 + out * out)
-
-
-@tanh.jvp
-def _(x, out, dx):
-    return dx * (1 - out * out)
-
-
-@sqrt.jvp
-def _(x, out, dx):
-    return dx / (2 * out)
-
-
-@square.jvp
-def _(x, out, dx):
-    return dx * (2 * x)
-
-
-@absolute.jvp
-def _(x, out, dx):
-    return dx * np.sign(x)
-
-
-@sigmoid.jvp
-def _(x, out, dx):
-    return dx * out * (1 - out)
-
-
-@relu.jvp
-def _(x, out, dx):
-    return dx * positive(x)

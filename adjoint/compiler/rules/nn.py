@@ -19,9 +19,7 @@ def _(x, axis, out, dout):
 
 
 # -- forward mode -------------------------------------------------------------------------------
-@softmax.jvp
-def _(x, axis, out, dx):
-    return out * (dx - np.sum(dx * out, axis, keepdims=True))
+softmax.jvp_from_vjp()      # (its Jacobian, diag(s) - s s^T, is symmetric)
 
 
 @log_softmax.jvp
