@@ -351,20 +351,11 @@ class _Forward:
 def _bind_jvp(prim, rule, op, tans):
     """The jvp rule's parameters: the op's arguments, ``out``, then a tangent per diff
     parameter (a tuple of them for a ``*`` one)."""
-    args = [a if isinstance(a, ir.Value) else a.value for a in op.args]
+    from .reverse import bind_arguments
     names = list(inspect.signature(rule).parameters.values())
     k_out = [p.name for p in names].index("out")
-    primal, tangent_names = names[:k_out], [p.name for p in names[k_out + 1:]]
-    env, i = {}, 0
-    for p in primal:
-        if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            n_after = len(primal) - primal.index(p) - 1
-            env[p.name] = tuple(args[i:len(args) - n_after])
-            i = len(args) - n_after
-        else:
-            env[p.name] = args[i]
-            i += 1
-    env["out"] = op.result
+    env = bind_arguments(names[:k_out], op)
+    tangent_names = [p.name for p in names[k_out + 1:]]
     it = iter(tans)
     n_var = len(op.args) - (len(prim.params) - 1)
     for name in prim.diff:

@@ -238,21 +238,26 @@ def _apply_rule(ctx, op, dresult, active, adjoints):
 
 def _bind_rule(prim, rule, op, dresult):
     """The rule's parameters bound to the op's arguments (as abstract values), out and dout."""
+    names = [p for p in inspect.signature(rule).parameters.values() if p.name not in ("out", "dout")]
+    env = bind_arguments(names, op)
+    env["dout"] = dresult
+    return env
+
+
+def bind_arguments(params, op):
+    """A rule's parameters for the op's arguments (``params``: inspect.Parameters; a ``*`` one
+    takes a tuple of them) bound to those arguments as abstract values, and ``out`` to its result."""
     args = [a if isinstance(a, ir.Value) else a.value for a in op.args]
-    sig = inspect.signature(rule)
-    env = {}
-    names = [p for p in sig.parameters.values() if p.name not in ("out", "dout")]
-    i = 0
-    for p in names:
+    env, i = {}, 0
+    for p in params:
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            n_after = len(names) - names.index(p) - 1
+            n_after = len(params) - params.index(p) - 1
             env[p.name] = tuple(args[i:len(args) - n_after])
             i = len(args) - n_after
         else:
             env[p.name] = args[i]
             i += 1
     env["out"] = op.result
-    env["dout"] = dresult
     return env
 
 
