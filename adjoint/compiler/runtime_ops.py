@@ -312,15 +312,21 @@ def diagonal_grad(g, x, offset=0, axis1=0, axis2=1):
 def tile_grad(g, x, reps):
     """The gradient of np.tile(x, reps): the tiles of g summed, shaped like x."""
     shape = _shape(x)
-    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    interleaved, tile_axes = tile_layout(shape, (reps,) if np.ndim(reps) == 0 else tuple(reps))
+    summed = np.reshape(g, interleaved).sum(axis=tile_axes)
+    return np.reshape(summed, shape)
+
+
+def tile_layout(shape, reps):
+    """np.tile(x, reps)'s result seen as (reps0, shape0, reps1, shape1, ...), and the axes of
+    the repetitions in it (summing over them gives the gradient of x)."""
     d = max(len(reps), len(shape))
     full_shape = (1,) * (d - len(shape)) + tuple(shape)
-    full_reps = (1,) * (d - len(reps)) + reps
+    full_reps = (1,) * (d - len(reps)) + tuple(reps)
     interleaved = []
     for r, s in zip(full_reps, full_shape):
         interleaved += [r, s]
-    summed = np.reshape(g, interleaved).sum(axis=tuple(range(0, 2 * d, 2)))
-    return np.reshape(summed, shape)
+    return tuple(interleaved), tuple(range(0, 2 * d, 2))
 
 
 def repeat_grad(g, x, repeats, axis=None):

@@ -16,6 +16,7 @@ import builtins
 import numpy as np
 
 from ..errors import RunTimeRefusal
+from .runtime import _axes
 
 _sum = builtins.sum          # (this module defines its own sum, for the namespace)
 
@@ -198,25 +199,23 @@ def softplus(xp, x):
 
 # -- erf and erfc (no SciPy, and not in the standard) --------------------------------------------
 def erf(xp, x):
-    lib = library(xp)
-    if lib == "torch":
-        import torch
-        return torch.special.erf(x)
-    if lib == "jax":
-        import jax.scipy.special as jss
-        return jss.erf(x)
-    return _erf_generic(xp, x)
+    return _special_function(xp, "erf", x, _erf_generic)
 
 
 def erfc(xp, x):
+    return _special_function(xp, "erfc", x, _erfc_generic)
+
+
+def _special_function(xp, name, x, generic):
+    """torch's or JAX's own ``name`` (erf, erfc), else ``generic`` in the standard's functions."""
     lib = library(xp)
     if lib == "torch":
         import torch
-        return torch.special.erfc(x)
+        return getattr(torch.special, name)(x)
     if lib == "jax":
         import jax.scipy.special as jss
-        return jss.erfc(x)
-    return _erfc_generic(xp, x)
+        return getattr(jss, name)(x)
+    return generic(xp, x)
 
 
 def _poly(coeffs, z):
@@ -305,14 +304,6 @@ def cumsum(xp, x, axis=None):
     if axis is None:
         x, axis = xp.reshape(x, (-1,)), 0
     return xp.cumulative_sum(x, axis=axis)
-
-
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (tuple, list)):
-        return tuple(a % ndim for a in axis)
-    return (axis % ndim,)
 
 
 def unbroadcast(xp, g, x):
@@ -1003,16 +994,10 @@ def diag_grad(xp, g, x, k=0):
 
 
 def tile_grad(xp, g, x, reps):
+    from .runtime_ops import tile_layout
     shape = _shape(x)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    d = max(len(reps), len(shape))
-    full_shape = (1,) * (d - len(shape)) + tuple(shape)
-    full_reps = (1,) * (d - len(reps)) + reps
-    interleaved = []
-    for r, s in zip(full_reps, full_shape):
-        interleaved += [r, s]
-    summed = xp.sum(xp.reshape(g, tuple(interleaved)), axis=tuple(range(0, 2 * d, 2)))
-    return xp.reshape(summed, shape)
+    interleaved, tile_axes = tile_layout(shape, (reps,) if isinstance(reps, int) else tuple(reps))
+    return xp.reshape(xp.sum(xp.reshape(g, interleaved), axis=tile_axes), shape)
 
 
 def repeat_grad(xp, g, x, repeats, axis=None):

@@ -202,12 +202,7 @@ def _rewrite(op, uses):
 def simplify(func):
     mapping = {}
     shapes = SameShape(func)
-    uses = {}
-    for op in ir.walk(func.body.ops):
-        for v in ir.used_values(op) if op.blocks else op.values():
-            uses[v] = uses.get(v, 0) + 1
-    for v in func.outputs:
-        uses[v] = uses.get(v, 0) + 1
+    uses = _count_uses(func)
     for op in ir.walk(func.body.ops):
         if any(isinstance(a, ir.Value) and a in mapping for a in op.args):
             op.args = [_chase(mapping, a) for a in op.args]
