@@ -18,7 +18,8 @@ def test_quick_run_writes_json(tmp_path):
     assert "targets:" in proc.stdout
     data = json.loads(out.read_text())
     names = [w["name"] for w in data["workloads"]]
-    assert names == ["seed", "mlp", "elementwise", "loop", "loop_all", "small_scalar", "cnn", "hvp", "recompute"]
+    assert names == ["seed", "mlp", "mlp_lse", "elementwise", "loop", "loop_all", "small_scalar", "cnn", "hvp",
+                     "recompute"]
     for w in data["workloads"]:
         kinds = {r["kind"] for r in w["rows"]}
         assert {"baseline", "adjoint", "diagnostic"} <= kinds

@@ -65,12 +65,13 @@ def _torch_loss(torch, Wh, Wx, h, xs):
     return torch.sum(h)
 
 
-def peers_for(inp):
+def peers_for(inp, positions=(0, 1)):
+    """Each peer's gradient of the RNN w.r.t. the arguments at ``positions`` (the first ones)."""
     args = _args(inp)
     return {
-        "autograd": lambda: peers.autograd_grad(_make, (0, 1), args),
-        "jax-jit": lambda: peers.jax_grad(_make, (0, 1), args, True),
-        "jax-eager": lambda: peers.jax_grad(_make, (0, 1), args, False),
-        "torch": lambda: peers.torch_grad(_torch_loss, 2, args),
-        "tangent": lambda: peers.tangent_grad(rnn_loss, (0, 1), args),
+        "autograd": lambda: peers.autograd_grad(_make, positions, args),
+        "jax-jit": lambda: peers.jax_grad(_make, positions, args, True),
+        "jax-eager": lambda: peers.jax_grad(_make, positions, args, False),
+        "torch": lambda: peers.torch_grad(_torch_loss, len(positions), args),
+        "tangent": lambda: peers.tangent_grad(rnn_loss, positions, args),
     }
