@@ -16,8 +16,9 @@ distributed = pytest.importorskip("distributed")
 import adjoint  # noqa: E402
 import adjoint.nn as nn  # noqa: E402
 import adjoint.ops as ops  # noqa: E402
-from adjoint import Parameter, ParameterTuple, Tensor  # noqa: E402
+from adjoint import ParameterTuple, Tensor  # noqa: E402
 from adjoint.errors import ArgumentError, GradRuntimeError  # noqa: E402
+from programs import control  # noqa: E402
 from dask.callbacks import Callback  # noqa: E402
 
 
@@ -141,24 +142,11 @@ def test_mlp_cell_with_softmax_cross_entropy(client, loss):
         np.testing.assert_allclose(g, w.asnumpy(), rtol=2e-4, atol=1e-6)
 
 
-class RNN(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        rng = np.random.default_rng(0)
-        self.wh = Parameter(rng.standard_normal((6, 6)) * 0.3, name="wh")
-        self.wx = Parameter(rng.standard_normal((5, 6)) * 0.3, name="wx")
-
-    def construct(self, xs):
-        h = ops.zeros_like(xs[0] @ self.wx)
-        for t in range(xs.shape[0]):
-            h = ops.tanh(h @ self.wh + xs[t] @ self.wx)
-        return ops.sum(h * h)
-
 
 def test_rnn_loop_accumulates_out_of_place(client):
     xs = da.random.default_rng(2).standard_normal((7, 4_000, 5), chunks=(7, 1_000, 5))
     xs_n = xs.compute(scheduler="synchronous")
-    net = RNN()
+    net = control.RNN()
     grad = ops.GradOperation(get_by_list=True)(net, ParameterTuple(net.trainable_params()))
     dwh, dwx = lazily(lambda: grad(xs))
     assert isinstance(dwh, da.Array) and isinstance(dwx, da.Array)

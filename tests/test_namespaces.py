@@ -13,11 +13,12 @@ import pytest
 import adjoint
 import adjoint.nn as nn
 import adjoint.ops as ops
-from adjoint import Parameter, ParameterTuple, Tensor
+from adjoint import ParameterTuple, Tensor
 from adjoint.errors import SourceError
 
 import test_rules as R
 from fd import assert_close_to_fd
+from programs import control
 
 pytestmark = pytest.mark.filterwarnings("ignore::adjoint.AdjointWarning")
 
@@ -161,23 +162,10 @@ def test_mlp_cell_with_numpy_parameters_on_namespace_data(loss, make):
         np.testing.assert_allclose(g.asnumpy(), w.asnumpy(), rtol=2e-4, atol=1e-6)
 
 
-class RNN(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        rng = np.random.default_rng(0)
-        self.wh = Parameter(rng.standard_normal((6, 6)) * 0.3, name="wh")
-        self.wx = Parameter(rng.standard_normal((5, 6)) * 0.3, name="wx")
-
-    def construct(self, xs):
-        h = ops.zeros_like(xs[0] @ self.wx)
-        for t in range(xs.shape[0]):
-            h = ops.tanh(h @ self.wh + xs[t] @ self.wx)
-        return ops.sum(h * h)
-
 
 def test_rnn_loop_accumulates_in_place_except_on_jax(make):
     xs = np.random.default_rng(2).standard_normal((7, 30, 5))
-    net = RNN()
+    net = control.RNN()
     grad = ops.GradOperation(get_by_list=True)(net, ParameterTuple(net.trainable_params()))
     want = grad(Tensor(xs))
     got = grad(make(xs))

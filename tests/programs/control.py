@@ -1,4 +1,5 @@
-"""Programs with control flow, differentiated in tests/test_control_flow.py."""
+"""Programs with control flow, differentiated in tests/test_control_flow.py (and, on other
+arrays, in tests/test_dask.py and tests/test_namespaces.py)."""
 import math
 
 import numpy as np
@@ -143,4 +144,19 @@ class RNNCell(nn.Cell):
                 h = ops.tanh(h @ self.wh + xs[t] @ self.wx)
             else:
                 h = ops.sigmoid(h @ self.wh) + xs[t] @ self.wx
+        return ops.sum(h * h)
+
+
+# A Cell whose loop over a sequence accumulates its Parameters' gradients
+class RNN(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.wh = Parameter(rng.standard_normal((6, 6)) * 0.3, name="wh")
+        self.wx = Parameter(rng.standard_normal((5, 6)) * 0.3, name="wx")
+
+    def construct(self, xs):
+        h = ops.zeros_like(xs[0] @ self.wx)
+        for t in range(xs.shape[0]):
+            h = ops.tanh(h @ self.wh + xs[t] @ self.wx)
         return ops.sum(h * h)
