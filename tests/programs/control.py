@@ -1,5 +1,4 @@
-"""Programs with control flow, differentiated in tests/test_control_flow.py (and, on other
-arrays, in tests/test_dask.py and tests/test_namespaces.py)."""
+"""Programs with control flow, differentiated in tests/test_control_flow.py (and elsewhere)."""
 import math
 
 import numpy as np
